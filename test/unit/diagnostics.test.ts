@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { compareDiagnostics, type Diagnostic, formatDiagnostic } from '../../src/compiler/diagnostics.js';
+
+const d = (file: string, line: number, col: number, message: string): Diagnostic => ({
+  file,
+  line,
+  col,
+  message,
+  severity: 'error',
+  code: 'x',
+});
+
+describe('diagnostics', () => {
+  it('formats as file:line:col: message', () => {
+    expect(formatDiagnostic(d('conferences/a.yaml', 12, 7, 'unknown action "sya"'))).toBe(
+      'conferences/a.yaml:12:7: unknown action "sya"',
+    );
+  });
+  it('sorts by file, line, column', () => {
+    const list = [d('b', 1, 1, 'm'), d('a', 2, 1, 'm'), d('a', 1, 5, 'm'), d('a', 1, 2, 'm')];
+    expect(list.sort(compareDiagnostics).map((x) => `${x.file}${x.line}${x.col}`)).toEqual([
+      'a12',
+      'a15',
+      'a21',
+      'b11',
+    ]);
+  });
+});
