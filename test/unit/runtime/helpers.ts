@@ -1,0 +1,113 @@
+/**
+ * Test support: a CEL expression engine over @marcbachmann/cel-js (used until the
+ * compiler's expr.ts is available everywhere), a recording event sink, a silent
+ * logger, and a builder for hand-written IR.
+ */
+import { evaluate } from '@marcbachmann/cel-js';
+import type { SourceRef } from '../../../src/compiler/diagnostics.js';
+import type {
+  ActionRef,
+  CompiledFlow,
+  MachineConfig,
+  StateConfig,
+  TransitionConfig,
+} from '../../../src/compiler/ir.js';
+import type { EventSink, ExpressionEngine, Logger, RuntimeEvent } from '../../../src/runtime/ports.js';
+
+/** CEL integers are int64: whole JS numbers go in as bigint, and come out as numbers. */
+function toCel(v: unknown): unknown {
+  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
+  if (Array.isArray(v)) return v.map(toCel);
+  if (v !== null && typeof v === 'object') {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toCel(x)]));
+  }
+  return v;
+}
+
+function fromCel(v: unknown): unknown {
+  return typeof v === 'bigint' ? Number(v) : v;
+}
+
+const run = (expr: string, scope: Record<string, unknown>) =>
+  fromCel(evaluate(expr, toCel(scope) as Record<string, never>));
+
+export const celEngine: ExpressionEngine = {
+  evaluate: run,
+  render(template, scope) {
+    return template.replace(/\$\{([^}]*)\}/g, (_m, expr: string) => {
+      const v = run(expr, scope);
+      return typeof v === 'string' ? v : String(v);
+    });
+  },
+  truthy: (v) => v === true,
+};
+
+export class RecordingSink implements EventSink {
+  readonly events: RuntimeEvent[] = [];
+  emit(event: RuntimeEvent): void {
+    this.events.push(event);
+  }
+  of(type: string): RuntimeEvent[] {
+    return this.events.filter((e) => e.type === type);
+  }
+}
+
+export class MemoryLogger implements Logger {
+  readonly lines: Array<{ level: string; obj: object; msg?: string }> = [];
+  debug(obj: object, msg?: string) {
+    this.lines.push({ level: 'debug', obj, msg });
+  }
+  info(obj: object, msg?: string) {
+    this.lines.push({ level: 'info', obj, msg });
+  }
+  warn(obj: object, msg?: string) {
+    this.lines.push({ level: 'warn', obj, msg });
+  }
+  error(obj: object, msg?: string) {
+    this.lines.push({ level: 'error', obj, msg });
+  }
+}
+
+export const src = (line: number, col = 1): SourceRef => ({ file: 'test.yaml', line, col });
+
+type Act = { [K in ActionRef['type']]: [K, Extract<ActionRef, { type: K }>['params']] }[ActionRef['type']];
+
+export function act(...[type, params]: Act): ActionRef {
+  return { type, params, src: src(1) } as ActionRef;
+}
+
+export interface TState {
+  entry?: ActionRef[];
+  on?: Record<string, Array<Partial<TransitionConfig>> | Partial<TransitionConfig> | string>;
+  after?: Record<string, Array<Partial<TransitionConfig>> | Partial<TransitionConfig> | string>;
+  dtmf?: string[];
+  final?: boolean;
+}
+
+function trans(t: Array<Partial<TransitionConfig>> | Partial<TransitionConfig> | string): TransitionConfig[] {
+  const list = typeof t === 'string' ? [{ target: t }] : Array.isArray(t) ? t : [t];
+  return list.map((x) => ({ actions: [], meta: { src: src(2) }, ...x }));
+}
+
+/** A compiled flow from a compact description; adds `$hangup` and `$end`. */
+export function flow(id: string, initial: string, states: Record<string, TState>, vars = {}): CompiledFlow {
+  const out: Record<string, StateConfig> = {};
+  for (const [name, s] of Object.entries(states)) {
+    const on: Record<string, TransitionConfig[]> = {};
+    for (const [ev, t] of Object.entries(s.on ?? {})) on[ev] = trans(t);
+    const cfg: StateConfig = { entry: s.entry ?? [], on, meta: { src: src(3), dtmf: s.dtmf ?? [] } };
+    if (s.after) {
+      cfg.after = {};
+      for (const [ms, t] of Object.entries(s.after)) cfg.after[ms] = trans(t);
+    }
+    if (s.final) cfg.type = 'final';
+    out[name] = cfg;
+  }
+  out.$hangup = { type: 'final', entry: [act('hangup', {})], on: {}, meta: { src: src(4), dtmf: [] } };
+  out.$end = { type: 'final', entry: [], on: {}, meta: { src: src(4), dtmf: [] } };
+  const machine: MachineConfig = { id, initial, context: { vars }, states: out };
+  return { id, version: 'test', machine };
+}
+
+/** Lets queued promise callbacks run. */
+export const tick = () => new Promise<void>((r) => setImmediate(r));
