@@ -80,6 +80,8 @@ interface StateRun {
   event: FlowEvent;
   /** Targetless transitions' action lists run one after another. */
   chain: Promise<void>;
+  /** Actions of the transition that entered the state: they run before its entry actions. */
+  transition: Queued[];
 }
 
 type XEvent = FlowEvent & { type: string };
@@ -225,7 +227,7 @@ export class FlowActor {
           ...s.entry.map(wrap),
           { type: 'parley.entered' },
         ],
-        exit: [{ type: 'parley.exit' }],
+        exit: [{ type: 'parley.exit', params: { state: name } }],
         on,
         ...(s.after ? { after } : {}),
       };
@@ -243,7 +245,7 @@ export class FlowActor {
       };
     }
     actions['parley.enter'] = ({ event }, params) => this.onEnter((params as { state: string }).state, event);
-    actions['parley.exit'] = () => this.onExit();
+    actions['parley.exit'] = (_args, params) => this.onExit((params as { state: string }).state);
     actions['parley.entered'] = () => this.onEntered();
     actions['parley.flush'] = ({ event }) => this.onFlush(event);
     const guards = {
@@ -284,11 +286,19 @@ export class FlowActor {
     this.visits.set(state, (this.visits.get(state) ?? 0) + 1);
     this.dtmfBuffer = '';
     const ctx: FlowEvent = { ...event };
-    this.run = { name: state, abort: new AbortController(), event: ctx, chain: Promise.resolve() };
-    this.emit('state', { state });
+    this.run = {
+      name: state,
+      abort: new AbortController(),
+      event: ctx,
+      chain: Promise.resolve(),
+      transition: this.pending,
+    };
+    this.pending = [];
   }
 
-  private onExit(): void {
+  private onExit(state: string): void {
+    // xstate exits the final state when the machine completes; its entry list (the hangup) must still run.
+    if (this.flow.machine.states[state]?.type === 'final') return;
     this.run?.abort.abort();
   }
 
@@ -300,7 +310,14 @@ export class FlowActor {
     this.pending = [];
     const stateCfg = this.flow.machine.states[run.name];
     const final = stateCfg?.type === 'final';
-    void this.runList(list, run, run.event).then((completed) => {
+    const transition = run.transition;
+    run.transition = [];
+    void (async () => {
+      // The transcript shows the state once the transition's own actions have run.
+      if (transition.length > 0 && !(await this.runList(transition, run, run.event))) return false;
+      this.emit('state', { state: run.name });
+      return this.runList(list, run, run.event);
+    })().then((completed) => {
       if (final) {
         this.finish(run.name === '$hangup' ? 'hangup' : 'end');
         return;

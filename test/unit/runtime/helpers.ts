@@ -7,7 +7,10 @@ import { evaluate } from '@marcbachmann/cel-js';
 import type { SourceRef } from '../../../src/compiler/diagnostics.js';
 import type {
   ActionRef,
+  CompiledConference,
   CompiledFlow,
+  CompiledRoute,
+  CompiledSet,
   MachineConfig,
   StateConfig,
   TransitionConfig,
@@ -111,3 +114,50 @@ export function flow(id: string, initial: string, states: Record<string, TState>
 
 /** Lets queued promise callbacks run. */
 export const tick = () => new Promise<void>((r) => setImmediate(r));
+
+type Defaults = Partial<Omit<CompiledConference, 'participant' | 'conference'>>;
+
+/** A compiled conference document with the compiler's defaults. */
+export function conference(
+  name: string,
+  participant: CompiledFlow,
+  more: Defaults & { conference?: CompiledFlow } = {},
+): CompiledConference {
+  const { limits, ...rest } = more;
+  return {
+    src: src(1),
+    name,
+    pattern: `^${name.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`,
+    type: 'standalone',
+    audio: { rate: 16000, vad: true, denoise: false, codecs: ['opus', 'g722', 'pcmu', 'pcma'], loudest: 3 },
+    record: { mix: false, participants: false },
+    vars: {},
+    ...rest,
+    limits: { idleMs: 60_000, ...(limits ?? {}) },
+    participant,
+  };
+}
+
+export function compiledSet(
+  parts: Partial<Pick<CompiledSet, 'routes' | 'conferences' | 'scenarios' | 'dialout'>>,
+): CompiledSet {
+  return {
+    version: 'test',
+    files: [],
+    routes: parts.routes ?? [],
+    dialout: parts.dialout ?? { allow: [], trunks: {} },
+    conferences: parts.conferences ?? [],
+    scenarios: parts.scenarios ?? [],
+    tests: [],
+  };
+}
+
+export function route(
+  match: CompiledRoute['match'],
+  action: CompiledRoute['action'],
+  vars: CompiledRoute['vars'] = {},
+): CompiledRoute {
+  return { src: src(1), match, action, vars };
+}
+
+export const guard = (expr: string) => ({ type: 'expr' as const, params: { expr } });
