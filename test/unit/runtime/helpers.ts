@@ -1,9 +1,7 @@
 /**
- * Test support: a CEL expression engine over @marcbachmann/cel-js (used until the
- * compiler's expr.ts is available everywhere), a recording event sink, a silent
- * logger, and a builder for hand-written IR.
+ * Test support: the expression engine, a recording event sink, a memory logger,
+ * and builders for hand-written IR (what the compiler would emit).
  */
-import { evaluate } from '@marcbachmann/cel-js';
 import type { SourceRef } from '../../../src/compiler/diagnostics.js';
 import type {
   ActionRef,
@@ -15,35 +13,11 @@ import type {
   StateConfig,
   TransitionConfig,
 } from '../../../src/compiler/ir.js';
+import { celExpressions } from '../../../src/runtime/expressions.js';
 import type { EventSink, ExpressionEngine, Logger, RuntimeEvent } from '../../../src/runtime/ports.js';
 
-/** CEL integers are int64: whole JS numbers go in as bigint, and come out as numbers. */
-function toCel(v: unknown): unknown {
-  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
-  if (Array.isArray(v)) return v.map(toCel);
-  if (v !== null && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toCel(x)]));
-  }
-  return v;
-}
-
-function fromCel(v: unknown): unknown {
-  return typeof v === 'bigint' ? Number(v) : v;
-}
-
-const run = (expr: string, scope: Record<string, unknown>) =>
-  fromCel(evaluate(expr, toCel(scope) as Record<string, never>));
-
-export const celEngine: ExpressionEngine = {
-  evaluate: run,
-  render(template, scope) {
-    return template.replace(/\$\{([^}]*)\}/g, (_m, expr: string) => {
-      const v = run(expr, scope);
-      return typeof v === 'string' ? v : String(v);
-    });
-  },
-  truthy: (v) => v === true,
-};
+/** The language's own expression engine (src/compiler/expr.ts). */
+export const celEngine: ExpressionEngine = celExpressions;
 
 export class RecordingSink implements EventSink {
   readonly events: RuntimeEvent[] = [];

@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Parley templates are written with ${...}
 import { describe, expect, it } from 'vitest';
-import type { ActionParams, CompiledFlow } from '../../../src/compiler/ir.js';
+import type { ActionParams, CompiledFlow, CompiledTest } from '../../../src/compiler/ir.js';
 import { formatTranscript, runTest, simulate, type TranscriptEntry } from '../../../src/runtime/sim/index.js';
 import { act, compiledSet, conference, flow, guard, route } from './helpers.js';
 
@@ -127,10 +127,10 @@ describe('simulate: PIN conference through the routes', () => {
   });
 
   it('runTest checks expect (ordered) and absent', async () => {
-    const test = {
+    const test: CompiledTest = {
       src: { file: 't.yaml', line: 1, col: 1 },
       name: 'pin ok',
-      target: { route: true as const },
+      target: { route: true },
       call: { from: 'alice@example.com', to: 'conf-1234', source: '127.0.0.1' },
       script: 'call; dtmf 1234#; wait 1s',
       expect: [
