@@ -1,0 +1,141 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Parley templates are written with ${...}
+import { describe, expect, it } from 'vitest';
+import type { CompiledScenario } from '../../../src/compiler/ir.js';
+import { simulate, type TranscriptEntry } from '../../../src/runtime/sim/index.js';
+import { act, compiledSet, conference, flow, src } from './helpers.js';
+
+const of = (t: TranscriptEntry[], who: string, type?: string) =>
+  t.filter((e) => e.who === who && (type === undefined || e.type === type));
+
+const dialFlow = flow('callout/flow', 'dial', {
+  dial: {
+    entry: [
+      act('dial', {
+        to: 'sip:${vars.number}@example.com',
+        timeoutMs: 20_000,
+        conference: 'huddle',
+        vars: { greeting: 'Hello ${vars.number}' },
+      }),
+    ],
+    on: {
+      answered: 'talking',
+      busy: { actions: [act('log', { text: 'busy ${dial.to}' })], target: '$end' },
+      'no-answer': { actions: [act('log', { text: 'no answer ${dial.status}' })], target: '$end' },
+      failed: { actions: [act('log', { text: 'failed' })], target: '$end' },
+    },
+  },
+  talking: { after: { '5000': '$end' } },
+});
+
+const scenario: CompiledScenario = {
+  src: src(1),
+  name: 'callout',
+  vars: { number: { required: true } },
+  flow: dialFlow,
+};
+
+const huddle = conference(
+  'huddle',
+  flow('huddle/participant', 'hello', {
+    hello: {
+      entry: [act('say', { text: '${vars.greeting}', to: 'self' })],
+      on: { 'parley.entry.done': 'in' },
+    },
+    in: { entry: [act('join', { muted: false, deaf: false, role: 'participant', speak: true, hear: true })] },
+  }),
+  { type: 'local' },
+);
+
+const set = compiledSet({
+  scenarios: [scenario],
+  conferences: [huddle],
+  dialout: { allow: ['^sip:[a-z]+@example\\.com$'], trunks: {} },
+});
+
+describe('dial-out (simulated)', () => {
+  it('answered: the dialled leg runs the local conference flow with the dial vars; the session end ends it', async () => {
+    const { transcript, errors } = await simulate(set, {
+      script: 'start scenario callout number=bob; wait 10s',
+    });
+    expect(errors).toEqual([]);
+    const s = 'scenario:callout';
+    expect(of(transcript, s, 'dial')).toEqual([expect.objectContaining({ t: 0, to: 'sip:bob@example.com' })]);
+    expect(of(transcript, s, 'answered')).toEqual([expect.objectContaining({ t: 1000 })]);
+    expect(of(transcript, 'bob', 'say')).toEqual([expect.objectContaining({ text: 'Hello bob', t: 1000 })]);
+    expect(of(transcript, 'bob', 'joined')).toEqual([expect.objectContaining({ conference: 'huddle' })]);
+    // The scenario ends 5 s after the answer; its local conference ends with it and hangs bob up.
+    expect(of(transcript, 'conference:huddle', 'end')).toEqual([expect.objectContaining({ t: 6000 })]);
+    expect(of(transcript, 'bob', 'hangup')).toEqual([expect.objectContaining({ t: 6000 })]);
+  });
+
+  it('busy, no-answer and fail outcomes come from the script; disallowed destinations fail', async () => {
+    const busy = await simulate(set, { script: 'busy ^sip:bob@; start scenario callout number=bob' });
+    expect(of(busy.transcript, 'scenario:callout', 'busy')).toHaveLength(1);
+    expect(of(busy.transcript, 'scenario:callout', 'log')[0]).toMatchObject({
+      text: 'busy sip:bob@example.com',
+    });
+
+    const na = await simulate(set, { script: 'no-answer bob; start scenario callout number=bob' });
+    expect(of(na.transcript, 'scenario:callout', 'no-answer')).toEqual([
+      expect.objectContaining({ t: 20_000 }),
+    ]);
+
+    const fail = await simulate(set, {
+      script:
+        'fail .; answer carol; start scenario callout number=carol; wait 2s; start scenario callout number=dave',
+    });
+    expect(of(fail.transcript, 'carol', 'joined')).toHaveLength(1);
+    expect(of(fail.transcript, 'scenario:callout', 'failed')).toHaveLength(1);
+
+    const refused = await simulate(set, { script: 'start scenario callout number=B0B' });
+    expect(of(refused.transcript, 'scenario:callout', 'failed')[0]?.reason).toMatch(/not allowed/);
+    expect(of(refused.transcript, 'scenario:callout', 'dial')).toHaveLength(0);
+  });
+
+  it('reports a missing required scenario variable as a script error', async () => {
+    const { errors } = await simulate(set, { script: 'start scenario callout' });
+    expect(errors).toEqual([expect.stringMatching(/script line 1: .*needs the variable "number"/)]);
+  });
+});
+
+describe('call flows: http, messages, talking', () => {
+  const desk = conference(
+    'desk',
+    flow('desk/participant', 'wait', {
+      wait: {
+        on: {
+          http: {
+            actions: [
+              act('respond', { status: 202, body: { from: '${call.from}', q: '${request.query.x}' } }),
+            ],
+            target: 'joined',
+          },
+          message: { actions: [act('send', { text: 'You said: ${message.text}', to: 'self' })] },
+          talking: { actions: [act('log', { text: 'talking' })] },
+        },
+      },
+      joined: {
+        entry: [act('join', { muted: false, deaf: false, role: 'participant', speak: true, hear: true })],
+      },
+    }),
+  );
+  const deskSet = compiledSet({ conferences: [desk] });
+
+  it('an HTTP request to a call raises http; respond answers it; a later one gets 404', async () => {
+    const { transcript } = await simulate(deskSet, {
+      target: { conference: 'desk' },
+      script:
+        'call from ann@example.com; message "hi; there"; talk; http POST /go?x=1 {"a": [1, 2]}; http GET /again',
+    });
+    expect(of(transcript, 'caller', 'message')).toEqual([expect.objectContaining({ text: 'hi; there' })]);
+    expect(of(transcript, 'caller', 'send')).toEqual([
+      expect.objectContaining({ text: 'You said: hi; there', to: 'self' }),
+    ]);
+    expect(of(transcript, 'caller', 'log')).toEqual([expect.objectContaining({ text: 'talking' })]);
+    expect(of(transcript, 'caller', 'respond')).toEqual([
+      expect.objectContaining({ status: 202, body: '{"from":"ann@example.com","q":"1"}' }),
+      expect.objectContaining({ status: 404 }),
+    ]);
+    expect(of(transcript, 'caller', 'joined')).toHaveLength(1);
+  });
+});
