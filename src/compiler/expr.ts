@@ -68,6 +68,7 @@ interface CacheEntry {
   compiled?: Compiled;
   error?: ExpressionError;
   identifiers: string[];
+  members: string[];
 }
 
 const CACHE_LIMIT = 10_000;
@@ -79,9 +80,12 @@ function compile(expr: string): CacheEntry {
   let entry: CacheEntry;
   try {
     const compiled = env.parse(expr);
-    entry = { compiled, identifiers: freeIdentifiers(compiled.ast) };
+    const found = new Set<string>();
+    const members = new Set<string>();
+    visit(compiled.ast, new Set(), found, members);
+    entry = { compiled, identifiers: [...found].sort(), members: [...members].sort() };
   } catch (err) {
-    entry = { error: toExpressionError(err, expr, 'parse'), identifiers: [] };
+    entry = { error: toExpressionError(err, expr, 'parse'), identifiers: [], members: [] };
   }
   // A config set holds a bounded number of distinct expressions; the limit only
   // guards against an unbounded stream of generated ones.
@@ -120,6 +124,14 @@ export function parseTemplate(template: string): ParsedTemplate {
     for (const id of parsed.identifiers) identifiers.add(id);
   }
   return { ok: true, parts: split.parts, identifiers: [...identifiers].sort() };
+}
+
+/**
+ * The `root.field` selections an expression makes on free identifiers (e.g.
+ * `vars.count`, `conference.vars`), sorted; empty when it does not parse.
+ */
+export function memberReferences(expr: string): string[] {
+  return compile(expr).members;
 }
 
 /** True when the string has at least one `${` placeholder (not counting `$${` escapes). */
@@ -204,14 +216,11 @@ function isNode(v: unknown): v is ASTNode {
   return typeof v === 'object' && v !== null && 'op' in v && 'args' in v;
 }
 
-/** Root identifiers an expression reads from its scope (not those bound by macros), sorted. */
-function freeIdentifiers(ast: ASTNode): string[] {
-  const found = new Set<string>();
-  visit(ast, new Set(), found);
-  return [...found].sort();
-}
-
-function visit(node: ASTNode, bound: ReadonlySet<string>, found: Set<string>): void {
+/**
+ * Collects the root identifiers an expression reads from its scope (not those
+ * bound by macros) into `found`, and `root.field` selections on them into `members`.
+ */
+function visit(node: ASTNode, bound: ReadonlySet<string>, found: Set<string>, members: Set<string>): void {
   switch (node.op) {
     case 'value':
       return;
@@ -219,16 +228,19 @@ function visit(node: ASTNode, bound: ReadonlySet<string>, found: Set<string>): v
       if (!bound.has(node.args)) found.add(node.args);
       return;
     case '.':
-    case '.?':
-      visit(node.args[0], bound, found);
+    case '.?': {
+      const [target, field] = node.args;
+      if (target.op === 'id' && !bound.has(target.args)) members.add(`${target.args}.${field}`);
+      visit(target, bound, found, members);
       return;
+    }
     case 'call':
-      for (const a of node.args[1]) visit(a, bound, found);
+      for (const a of node.args[1]) visit(a, bound, found, members);
       return;
     case 'rcall': {
       const [name, receiver, args] = node.args;
       const isBind = name === 'bind' && receiver.op === 'id' && receiver.args === 'cel';
-      if (!isBind) visit(receiver, bound, found);
+      if (!isBind) visit(receiver, bound, found, members);
       const names: string[] = [];
       const first = args[0];
       if ((isBind || ONE_VAR_MACROS.has(name) || TWO_VAR_MACROS.has(name)) && first?.op === 'id') {
@@ -239,27 +251,27 @@ function visit(node: ASTNode, bound: ReadonlySet<string>, found: Set<string>): v
         }
       }
       if (names.length === 0) {
-        for (const a of args) visit(a, bound, found);
+        for (const a of args) visit(a, bound, found, members);
         return;
       }
       const inner = new Set([...bound, ...names]);
       args.forEach((a, i) => {
         if (i < names.length) return;
         // `cel.bind(x, init, body)`: `init` is evaluated outside the binding.
-        visit(a, isBind && i === 1 ? bound : inner, found);
+        visit(a, isBind && i === 1 ? bound : inner, found, members);
       });
       return;
     }
     case 'map':
       for (const [k, v] of node.args) {
-        visit(k, bound, found);
-        visit(v, bound, found);
+        visit(k, bound, found, members);
+        visit(v, bound, found, members);
       }
       return;
     default: {
       const args: unknown = node.args;
-      if (isNode(args)) visit(args, bound, found);
-      else if (Array.isArray(args)) for (const a of args) if (isNode(a)) visit(a, bound, found);
+      if (isNode(args)) visit(args, bound, found, members);
+      else if (Array.isArray(args)) for (const a of args) if (isNode(a)) visit(a, bound, found, members);
     }
   }
 }

@@ -1,0 +1,203 @@
+/**
+ * Expressions and templates: they must parse, and read only variables that exist
+ * where they are evaluated (flow roots everywhere in a flow, event variables only in
+ * handlers of the events that provide them, captures in route templates, `env` in
+ * dial-out trunks).
+ */
+import type { NodePath } from '../diagnostics.js';
+import { parseExpression, parseTemplate } from '../expr.js';
+import type { FlowAction, Unit } from '../model.js';
+import { suggest } from '../suggest.js';
+import type { CheckContext } from './context.js';
+import { classifyEvent } from './flows.js';
+import { meanSuffix } from './util.js';
+
+/** Roots every flow expression may read. */
+export const FLOW_ROOTS = ['call', 'route', 'vars', 'conference', 'participant', 'visits'] as const;
+
+/** Event variables and the events that provide them. */
+const EVENT_VARIABLES: Record<string, readonly string[]> = {
+  digits: ['collected', 'exhausted'],
+  tries: ['collected', 'exhausted'],
+  dtmf: ['dtmf', 'dtmf "<keys>"'],
+  message: ['message'],
+  request: ['http'],
+  dial: ['answered', 'busy', 'no-answer', 'failed'],
+  recording: ['recorded'],
+  event: ['custom events'],
+};
+
+/** The event variables a handler of `event` sees. */
+export function eventVariables(event: string | undefined): string[] {
+  if (event === undefined) return [];
+  const c = classifyEvent(event);
+  if (!c) return [];
+  if (c.kind === 'dtmf') return ['dtmf'];
+  if (c.kind === 'after') return [];
+  if (c.kind === 'custom') return ['event'];
+  return Object.entries(EVENT_VARIABLES)
+    .filter(([, events]) => events.includes(c.name))
+    .map(([name]) => name);
+}
+
+export interface Scope {
+  /** Names that may be read. */
+  allowed: readonly string[];
+  /** Describes the place for "only available in ..." messages, e.g. `an entry action`. */
+  place: string;
+  /** Message for a name that is not allowed; defaults to the flow rules. */
+  explain?: (name: string) => string | undefined;
+}
+
+/** A string the checker must parse: a template or a bare expression. */
+export interface Source {
+  kind: 'template' | 'expression';
+  value: string;
+  path: NodePath;
+}
+
+/** Checks one template or expression in `scope`. */
+export function checkSource(ctx: CheckContext, unit: Unit, src: Source, scope: Scope): void {
+  const parsed = src.kind === 'template' ? parseTemplate(src.value) : parseExpression(src.value);
+  if (!parsed.ok) {
+    const at = ctx.positionIn(unit, src.path, src.value, parsed.offset);
+    const what = src.kind === 'template' ? 'template' : 'expression';
+    ctx.report(unit, src.path, 'bad-expression', `invalid ${what}: ${parsed.message}`, { at });
+    return;
+  }
+  const allowed = new Set(scope.allowed);
+  for (const id of parsed.identifiers) {
+    if (allowed.has(id)) continue;
+    const offset = identifierOffset(src, id);
+    const at = ctx.positionIn(unit, src.path, src.value, offset);
+    const explained = scope.explain?.(id) ?? explainFlow(id, scope.place);
+    if (explained) {
+      ctx.report(unit, src.path, 'variable-out-of-scope', explained, { at });
+      continue;
+    }
+    const hint = suggest(id, scope.allowed);
+    ctx.report(unit, src.path, 'unknown-variable', `unknown variable "${id}"${meanSuffix(hint)}`, { at });
+  }
+}
+
+function explainFlow(id: string, place: string): string | undefined {
+  const events = EVENT_VARIABLES[id];
+  if (events) return `"${id}" is only available in handlers of ${events.join(', ')}, not in ${place}`;
+  if (id === 'env') return `"env" is only available in dialout.trunks, not in ${place}`;
+  return undefined;
+}
+
+/** Offset of the first use of `id` as a whole word in the source (0 when not found). */
+function identifierOffset(src: Source, id: string): number {
+  const escaped = id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const m = new RegExp(`(?<![\\w.$])${escaped}(?![\\w])`).exec(src.value);
+  return m?.index ?? 0;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The templates and expressions an action holds. */
+export function actionSources(a: FlowAction): Source[] {
+  const out: Source[] = [];
+  const v = a.value;
+  const tpl = (value: unknown, path: NodePath) => {
+    if (typeof value === 'string') out.push({ kind: 'template', value, path });
+  };
+  const field = (obj: unknown, key: string) => {
+    if (isObject(obj)) tpl(obj[key], [...a.path, key]);
+  };
+  switch (a.type) {
+    case 'say':
+    case 'send':
+      if (typeof v === 'string') tpl(v, a.path);
+      else field(v, 'text');
+      break;
+    case 'log':
+    case 'unlink':
+      tpl(v, a.path);
+      break;
+    case 'play':
+      field(v, 'url');
+      break;
+    case 'collect':
+      if (isObject(v) && isObject(v.prompt)) {
+        const p = v.prompt;
+        const base = [...a.path, 'prompt'];
+        if (typeof p.say === 'string') tpl(p.say, [...base, 'say']);
+        else if (isObject(p.say)) tpl(p.say.text, [...base, 'say', 'text']);
+        if (isObject(p.play)) tpl(p.play.url, [...base, 'play', 'url']);
+      }
+      break;
+    case 'join':
+      field(v, 'conference');
+      break;
+    case 'record':
+      field(v, 'file');
+      break;
+    case 'dial':
+      for (const k of ['to', 'from', 'conference']) field(v, k);
+      if (isObject(v) && isObject(v.vars)) {
+        for (const [k, x] of Object.entries(v.vars)) tpl(x, [...a.path, 'vars', k]);
+      }
+      break;
+    case 'link':
+      field(v, 'conference');
+      break;
+    case 'respond':
+      if (isObject(v) && 'body' in v) leaves(v.body, [...a.path, 'body'], out);
+      break;
+    case 'set':
+      if (isObject(v)) {
+        for (const [k, x] of Object.entries(v)) {
+          if (typeof x === 'string') out.push({ kind: 'expression', value: x, path: [...a.path, k] });
+        }
+      }
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+/** String leaves of a JSON value are templates. */
+function leaves(value: unknown, path: NodePath, out: Source[]): void {
+  if (typeof value === 'string') out.push({ kind: 'template', value, path });
+  else if (Array.isArray(value)) {
+    for (const [i, x] of value.entries()) leaves(x, [...path, i], out);
+  } else if (isObject(value)) for (const [k, x] of Object.entries(value)) leaves(x, [...path, k], out);
+}
+
+/** Checks every expression and template of every flow. */
+export function checkFlowExpressions(ctx: CheckContext): void {
+  for (const { unit, flow } of ctx.flows) {
+    for (const s of flow.states) {
+      const entryScope: Scope = { allowed: FLOW_ROOTS, place: `the entry actions of state "${s.name}"` };
+      for (const a of s.entry) for (const src of actionSources(a)) checkSource(ctx, unit, src, entryScope);
+      for (const h of s.handlers) {
+        const scope: Scope = {
+          allowed: [...FLOW_ROOTS, ...eventVariables(h.event)],
+          place: `a handler of "${h.event}"`,
+        };
+        for (const b of h.branches) {
+          if (b.guard)
+            checkSource(ctx, unit, { kind: 'expression', value: b.guard.expr, path: b.guard.path }, scope);
+          for (const a of b.actions) for (const src of actionSources(a)) checkSource(ctx, unit, src, scope);
+        }
+      }
+    }
+  }
+  // A conference's recording file name is rendered per recording: conference and participant are known.
+  for (const unit of ctx.conferences) {
+    const file = unit.data.record?.file;
+    if (typeof file === 'string') {
+      checkSource(
+        ctx,
+        unit,
+        { kind: 'template', value: file, path: ['record', 'file'] },
+        { allowed: ['conference', 'participant', 'call'], place: 'a recording file name' },
+      );
+    }
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * A flow as both the checker and the compiler walk it: every way of writing a
+ * state (inline action, `do:` list, short form), a handler (target, branch, list)
+ * and an action reduced to one shape, each part with the path of its YAML node.
+ */
+import type {
+  Action,
+  Branch,
+  ConferenceDocument,
+  Document,
+  Flow,
+  Handler,
+  InlineAction,
+  State,
+} from './ast.js';
+import type { NodePath, SourceDocument } from './diagnostics.js';
+
+export type ActionName = keyof InlineAction;
+
+/** Every action key, in the order the language lists them. */
+export const ACTION_NAMES: readonly ActionName[] = [
+  'answer',
+  'reject',
+  'hangup',
+  'say',
+  'play',
+  'stop',
+  'collect',
+  'join',
+  'leave',
+  'mute',
+  'unmute',
+  'deaf',
+  'undeaf',
+  'toggle',
+  'record',
+  'dial',
+  'link',
+  'unlink',
+  'send',
+  'respond',
+  'set',
+  'notify',
+  'end',
+  'log',
+];
+
+const ACTION_SET: ReadonlySet<string> = new Set(ACTION_NAMES);
+
+/** participant: a conference's per-participant flow; conference: its per-conference flow; scenario: a scenario's flow. */
+export type FlowKind = 'participant' | 'conference' | 'scenario';
+
+export interface FlowAction {
+  type: ActionName;
+  value: unknown;
+  /** Path of the action's value (`[..., 'say']`). */
+  path: NodePath;
+}
+
+export interface FlowTarget {
+  name: string;
+  path: NodePath;
+}
+
+export interface FlowBranch {
+  /** Path of the branch node (a string, an object, or a list item). */
+  path: NodePath;
+  guard?: { expr: string; path: NodePath };
+  actions: FlowAction[];
+  target?: FlowTarget;
+}
+
+export interface FlowHandler {
+  /** The `on:` key as written. */
+  event: string;
+  /** Path of the handler value (`[..., 'on', event]`); its key is the event name. */
+  path: NodePath;
+  branches: FlowBranch[];
+}
+
+export interface FlowState {
+  name: string;
+  /** Path of the state node; for the short form, the flow's own path. */
+  path: NodePath;
+  description?: string;
+  entry: FlowAction[];
+  /** The `then:` target. */
+  next?: FlowTarget;
+  handlers: FlowHandler[];
+}
+
+export interface FlowModel {
+  kind: FlowKind;
+  /** `<document name>/<participant|conference|flow>`. */
+  id: string;
+  path: NodePath;
+  /** The declared start, or the only state's name; absent when neither. */
+  start?: FlowTarget;
+  /** True when the flow has several states and no `start`. */
+  startMissing: boolean;
+  states: FlowState[];
+  vars: Record<string, string | number | boolean>;
+  description?: string;
+}
+
+/** The short form's single state. */
+export const SHORT_FORM_STATE = 'main';
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Inline actions (object keys that name actions, in written order) followed by the `do:` list. */
+function actionsOf(node: Record<string, unknown>, path: NodePath): FlowAction[] {
+  const out: FlowAction[] = [];
+  for (const [key, value] of Object.entries(node)) {
+    if (ACTION_SET.has(key)) out.push({ type: key as ActionName, value, path: [...path, key] });
+  }
+  const list = node.do;
+  if (Array.isArray(list)) {
+    list.forEach((item: Action | unknown, i) => {
+      if (!isObject(item)) return;
+      for (const [key, value] of Object.entries(item)) {
+        if (ACTION_SET.has(key)) out.push({ type: key as ActionName, value, path: [...path, 'do', i, key] });
+      }
+    });
+  }
+  return out;
+}
+
+function branchOf(node: string | Branch, path: NodePath): FlowBranch {
+  if (typeof node === 'string') return { path, actions: [], target: { name: node, path } };
+  const b: FlowBranch = { path, actions: actionsOf(node as Record<string, unknown>, path) };
+  if (typeof node.if === 'string') b.guard = { expr: node.if, path: [...path, 'if'] };
+  if (typeof node.goto === 'string') b.target = { name: node.goto, path: [...path, 'goto'] };
+  return b;
+}
+
+function handlersOf(on: Record<string, Handler> | undefined, path: NodePath): FlowHandler[] {
+  if (!isObject(on)) return [];
+  return Object.entries(on).map(([event, handler]) => {
+    const hPath = [...path, 'on', event];
+    const branches = Array.isArray(handler)
+      ? handler.map((b, i) => branchOf(b as string | Branch, [...hPath, i]))
+      : [branchOf(handler, hPath)];
+    return { event, path: hPath, branches };
+  });
+}
+
+function stateOf(name: string, state: State, path: NodePath): FlowState {
+  const s: FlowState = {
+    name,
+    path,
+    entry: actionsOf(state as Record<string, unknown>, path),
+    handlers: handlersOf(state.on, path),
+  };
+  if (typeof state.description === 'string') s.description = state.description;
+  if (typeof state.then === 'string') s.next = { name: state.then, path: [...path, 'then'] };
+  return s;
+}
+
+/** Builds the model of one flow. `flow` must have passed schema validation. */
+export function flowModel(flow: Flow, kind: FlowKind, id: string, path: NodePath): FlowModel {
+  const states: FlowState[] = [];
+  if (isObject(flow.states)) {
+    for (const [name, state] of Object.entries(flow.states)) {
+      states.push(stateOf(name, isObject(state) ? state : {}, [...path, 'states', name]));
+    }
+  } else {
+    // Short form: `{ on, do }` is one state named `main`.
+    const s: FlowState = {
+      name: SHORT_FORM_STATE,
+      path,
+      entry: actionsOf({ do: flow.do }, path),
+      handlers: handlersOf(flow.on, path),
+    };
+    states.push(s);
+  }
+  const model: FlowModel = { kind, id, path, states, startMissing: false, vars: { ...(flow.vars ?? {}) } };
+  if (typeof flow.description === 'string') model.description = flow.description;
+  if (typeof flow.start === 'string') model.start = { name: flow.start, path: [...path, 'start'] };
+  else if (states.length === 1 && states[0]) model.start = { name: states[0].name, path };
+  else model.startMissing = true;
+  return model;
+}
+
+/** A schema-valid document with its source. */
+export interface Unit<D extends Document = Document> {
+  doc: SourceDocument;
+  data: D;
+}
+
+/** The flows a document holds. */
+export function flowsOf(unit: Unit): FlowModel[] {
+  const d = unit.data;
+  if (d.kind === 'conference') return conferenceFlows(d);
+  if (d.kind === 'scenario' && isObject(d.flow))
+    return [flowModel(d.flow, 'scenario', `${d.name}/flow`, ['flow'])];
+  return [];
+}
+
+export function conferenceFlows(d: ConferenceDocument): FlowModel[] {
+  const out: FlowModel[] = [];
+  out.push(flowModel(d.participant ?? {}, 'participant', `${d.name}/participant`, ['participant']));
+  if (isObject(d.conference))
+    out.push(flowModel(d.conference, 'conference', `${d.name}/conference`, ['conference']));
+  return out;
+}
+
+/** Every target named in a flow, with where it is named. */
+export function targetsOf(flow: FlowModel): Array<{ from: FlowState; target: FlowTarget; event?: string }> {
+  const out: Array<{ from: FlowState; target: FlowTarget; event?: string }> = [];
+  for (const s of flow.states) {
+    if (s.next) out.push({ from: s, target: s.next });
+    for (const h of s.handlers) {
+      for (const b of h.branches) if (b.target) out.push({ from: s, target: b.target, event: h.event });
+    }
+  }
+  return out;
+}
+
+/** `dtmf "*6"` → `*6`; undefined for other names. Quotes may be double or single. */
+export function dtmfKeys(event: string): string | undefined {
+  const m = /^dtmf\s+(?:"([^"]*)"|'([^']*)')$/.exec(event);
+  if (!m) return undefined;
+  return m[1] ?? m[2];
+}
+
+/** `after 5s` → `5s`; undefined for other names. */
+export function afterDuration(event: string): string | undefined {
+  const m = /^after\s+(\S+)$/.exec(event);
+  return m?.[1];
+}
+
+/** Whether a `play`/`music` string names a URL rather than a file. */
+export function isUrl(s: string): boolean {
+  return /^https?:\/\//i.test(s);
+}
