@@ -7,7 +7,9 @@
  * record a transcript on a virtual clock. Nothing in `src/runtime/flow`,
  * `src/runtime/conference` or `src/runtime/session` knows which one it runs on.
  */
-import type { CompiledConference } from '../compiler/ir.js';
+import type { Audience } from '../compiler/ast.js';
+import type { ActionParams, CompiledConference } from '../compiler/ir.js';
+import type { FlowEvent } from './flow/types.js';
 
 // ───────────────────────────── time ─────────────────────────────
 
@@ -204,6 +206,67 @@ export interface MediaPort {
   startRecording(request: RecordingRequest): Promise<RecordingHandle>;
   link(from: string, to: string, direction: 'both' | 'in' | 'out'): Promise<void>;
   unlink(from: string, to: string): Promise<void>;
+}
+
+// ───────────────────────────── conferences ─────────────────────────────
+
+/** Options of a join, defaults applied (as compiled). */
+export type JoinOptions = ActionParams['join'];
+
+/** A member as its conference sees it: how the conference reaches the member's call and flow. */
+export interface ConferenceMember {
+  /** Leg id; unique within the runtime. */
+  readonly id: string;
+  /** The caller's From (user@host). */
+  readonly from: string;
+  /** Delivers an event (`notify` events, `recorded`) to the member's flow. */
+  deliver(event: FlowEvent): void;
+  /** The conference ended with the member in it; the member's session hangs its call up. */
+  conferenceEnded(conference: ConferenceControl): void;
+  sendMessage(text: string): Promise<void>;
+}
+
+/** Who an audience is relative to: the acting member, and the member an event is about. */
+export interface AudienceContext {
+  self?: string;
+  participant?: string;
+}
+
+/**
+ * Membership and control of one running conference: what flows (and the HTTP
+ * API) do to a conference. Implemented by `ConferenceActor`.
+ */
+export interface ConferenceControl {
+  readonly name: string;
+  readonly ended: boolean;
+  /** `full` when `limits.participants` is reached; `ended` when the conference is over. */
+  join(member: ConferenceMember, options: JoinOptions): Promise<'joined' | 'full' | 'ended'>;
+  leave(memberId: string, reason?: 'leave' | 'hangup' | 'ended'): Promise<void>;
+  /** Member ids an audience stands for now. */
+  resolve(audience: Audience, ctx: AudienceContext): string[];
+  setFlag(memberIds: readonly string[], flag: 'muted' | 'deaf', value: boolean): Promise<void>;
+  toggle(memberId: string, what: 'mute' | 'deaf'): Promise<void>;
+  routingOf(memberId: string): MemberRouting | undefined;
+  prompt(
+    audience: Audience,
+    ctx: AudienceContext,
+    source: PromptSource,
+    opts: { loop: boolean; signal: AbortSignal },
+  ): Promise<PromptResult>;
+  /** Starts a recording of the mix or one member; `onDone` gets the `recorded` details. */
+  record(
+    params: { what: 'conference' | 'self' | 'participant'; direction: 'in' | 'out' | 'both'; file?: string },
+    subject: string | undefined,
+    onDone: (recording: { file: string; duration: number }) => void,
+  ): Promise<RecordingHandle>;
+  link(other: string, direction: 'both' | 'in' | 'out'): Promise<void>;
+  unlink(other: string): Promise<void>;
+  /** Raises a custom event in the conference flow, every participant flow, or an audience's flows. */
+  notify(event: string, to: 'conference' | 'participants' | Audience, ctx: AudienceContext): void;
+  /** An HTTP request for the conference flow (404 when it does not handle it). */
+  http(request: HttpRequest): void;
+  /** Hangs every member up, ends the conference flow, closes the mixer. */
+  end(reason: string): Promise<void>;
 }
 
 // ───────────────────────────── observation ─────────────────────────────

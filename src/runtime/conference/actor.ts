@@ -10,6 +10,8 @@ import { errorMessage, RuntimeError } from '../errors.js';
 import { FlowActor } from '../flow/actor.js';
 import type { ActionContext, FlowEvent, FlowHost, FlowOutcome, HostAction } from '../flow/types.js';
 import type {
+  ConferenceControl,
+  ConferenceMember,
   EventField,
   HttpRequest,
   MediaTarget,
@@ -24,17 +26,7 @@ import type {
 import { type AudienceContext, resolveAudience, resolveAudiences } from './audience.js';
 
 /** The session side of a member: how the conference reaches a participant's call and flow. */
-export interface Participant {
-  /** Leg id; unique within the runtime. */
-  readonly id: string;
-  /** Caller's From (user@host). */
-  readonly from: string;
-  /** Delivers an event to the participant's flow. */
-  deliver(event: FlowEvent): void;
-  /** The conference ended with the participant in it; the session hangs the call up. */
-  conferenceEnded(conference: ConferenceActor): void;
-  sendMessage(text: string): Promise<void>;
-}
+export type Participant = ConferenceMember;
 
 export type JoinParams = ActionParams['join'];
 
@@ -71,7 +63,7 @@ export interface ConferenceActorOptions {
 
 export type JoinResult = 'joined' | 'full' | 'ended';
 
-export class ConferenceActor {
+export class ConferenceActor implements ConferenceControl {
   readonly name: string;
   readonly doc: CompiledConference;
   /** Name on the media plane: unique even for local conferences of the same name in different sessions. */
@@ -155,12 +147,9 @@ export class ConferenceActor {
       this.durationTimer = this.ports.clock.setTimeout(() => void this.end('duration'), durationMs);
     }
     if (this.doc.record.mix) {
+      const file = this.recordFile(undefined);
       await this.record(
-        {
-          what: 'conference',
-          direction: 'in',
-          ...(this.doc.record.file ? { file: this.doc.record.file } : {}),
-        },
+        { what: 'conference', direction: 'in', ...(file !== undefined ? { file } : {}) },
         undefined,
         (r) => this.sendToFlow({ type: 'recorded', vars: { recording: r } }),
       ).catch((err) => this.logError('mix recording failed', err));
@@ -213,6 +202,15 @@ export class ConferenceActor {
         participants: this.memberMap.size,
       });
       await this.refreshAll();
+      const auto = this.doc.record.participants;
+      if (auto && !existing) {
+        const file = this.recordFile(m.id);
+        await this.record(
+          { what: 'self', direction: auto.direction, ...(file !== undefined ? { file } : {}) },
+          m.id,
+          (r) => participant.deliver({ type: 'recorded', vars: { recording: r } }),
+        ).catch((err) => this.logError('participant recording failed', err));
+      }
       this.flow?.send({
         type: 'joined',
         participant: m.id,
@@ -425,6 +423,27 @@ export class ConferenceActor {
   }
 
   // ───────────────────────────── internals ─────────────────────────────
+
+  /**
+   * File name for automatic recordings from `record.file` (a template over
+   * `conference` and `participant`). A template that does not mention
+   * `participant` names the mix only; participants then get the default name, so
+   * files never collide. Undefined = the default name.
+   */
+  private recordFile(participant: string | undefined): string | undefined {
+    const template = this.doc.record.file;
+    if (template === undefined) return undefined;
+    if (participant !== undefined && !template.includes('participant')) return undefined;
+    try {
+      return this.ports.expressions.render(template, {
+        conference: this.scopeValue(),
+        ...(participant !== undefined ? { participant: this.participantValue(participant) } : {}),
+      });
+    } catch (err) {
+      this.logError(`record.file: ${errorMessage(err)}`, err);
+      return undefined;
+    }
+  }
 
   private async leaveNow(m: Member): Promise<void> {
     this.stopMusic(m);

@@ -1,17 +1,13 @@
 /** Audience resolution: `self`, `all`, `others`, `participant`, `role:<name>` → member ids. */
 import type { Audience } from '../../compiler/ast.js';
+import type { AudienceContext } from '../ports.js';
 
 export interface AudienceMember {
   id: string;
   role: string;
 }
 
-export interface AudienceContext {
-  /** The member running the flow (participant flows). */
-  self?: string;
-  /** The member the current event is about (conference flows). */
-  participant?: string;
-}
+export type { AudienceContext } from '../ports.js';
 
 /** Member ids in `members` order; unknown audiences and absent subjects resolve to nobody. */
 export function resolveAudience(

@@ -91,6 +91,12 @@ type Queued = { ref: ActionRef; visits: number };
 
 /** Keys remembered for sequence matching; longer sequences than this cannot be written. */
 const MAX_DTMF_BUFFER = 32;
+/**
+ * State entries allowed within one clock instant. The compiler rejects unbounded
+ * retry loops, but a loop bounded by a large counter (or a bug) must not starve the
+ * event loop: no sensible flow enters this many states without time passing.
+ */
+const MAX_ENTRIES_PER_INSTANT = 1000;
 
 export class FlowActor {
   readonly flow: CompiledFlow;
@@ -108,6 +114,8 @@ export class FlowActor {
   private collector: Collector | undefined;
   private outcome: FlowOutcome | undefined;
   private started = false;
+  /** State entries at the current instant: a flow that keeps moving without time passing is looping. */
+  private burst = { at: -1, entries: 0 };
 
   constructor(opts: FlowActorOptions) {
     this.opts = opts;
@@ -306,6 +314,22 @@ export class FlowActor {
   private onEntered(): void {
     const run = this.run;
     if (!run) return;
+    const now = this.opts.clock.now();
+    this.burst =
+      this.burst.at === now ? { at: now, entries: this.burst.entries + 1 } : { at: now, entries: 1 };
+    if (this.burst.entries > MAX_ENTRIES_PER_INSTANT) {
+      this.report(
+        new ActionError(
+          'flow',
+          `flow ${this.flow.id} entered ${this.burst.entries} states without time passing: stopped`,
+          {
+            src: this.flow.machine.states[run.name]?.meta.src,
+          },
+        ),
+      );
+      queueMicrotask(() => this.finish('stopped'));
+      return;
+    }
     const list = this.pending;
     this.pending = [];
     const stateCfg = this.flow.machine.states[run.name];

@@ -12,6 +12,7 @@ import { FlowActor } from '../flow/actor.js';
 import type { ActionContext, FlowEvent, FlowHost, FlowOutcome, HostAction } from '../flow/types.js';
 import type {
   CallLeg,
+  ConferenceControl,
   EventField,
   HttpRequest,
   PromptSource,
@@ -133,7 +134,7 @@ export class FlowSession implements FlowHost, Participant {
     this.flow.send(event);
   }
 
-  conferenceEnded(conference: ConferenceActor): void {
+  conferenceEnded(conference: ConferenceControl): void {
     if (this.current !== conference) return;
     this.current = undefined;
     if (this.leg) void this.close('conference ended');

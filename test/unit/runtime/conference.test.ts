@@ -279,4 +279,38 @@ describe('conference semantics (simulated)', () => {
     ]);
     expect(of(transcript, 'caller', 'log')).toEqual([expect.objectContaining({ text: 'rec-call-1.wav 5' })]);
   });
+
+  it('record settings: the mix from the start, every participant on join; files close at the end', async () => {
+    const participant = flow('auto/participant', 'in', {
+      in: {
+        entry: [join()],
+        on: { recorded: { actions: [act('log', { text: 'mine: ${recording.file}' })] } },
+      },
+    });
+    const set = compiledSet({
+      conferences: [
+        conference('auto', participant, {
+          record: { mix: true, participants: { direction: 'both' }, file: '${conference.name}-mix.wav' },
+          limits: { idleMs: 60_000, durationMs: 10_000 },
+        }),
+      ],
+    });
+    const { transcript } = await simulate(set, {
+      target: { conference: 'auto' },
+      script: 'call; wait 3s; hangup',
+    });
+    const rec = of(transcript, 'conference:auto', 'record');
+    expect(rec).toEqual([
+      expect.objectContaining({ t: 0, what: 'conference', file: 'auto-mix.wav' }),
+      expect.objectContaining({ t: 0, what: 'self', direction: 'both', participant: 'caller' }),
+    ]);
+    const done = of(transcript, 'conference:auto', 'recorded');
+    expect(done.map((e) => `${e.t}:${e.file}:${e.duration}`)).toEqual([
+      `3000:${rec[1]!.file}:3`,
+      '10000:auto-mix.wav:10',
+    ]);
+    expect(of(transcript, 'conference:auto', 'end')).toEqual([
+      expect.objectContaining({ reason: 'duration' }),
+    ]);
+  });
 });

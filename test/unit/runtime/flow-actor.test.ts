@@ -240,3 +240,19 @@ describe('FlowActor', () => {
     expect(err?.obj).toMatchObject({ src: 'test.yaml:1:1', action: 'say' });
   });
 });
+
+describe('FlowActor loop guard', () => {
+  it('stops a flow that keeps entering states without time passing', async () => {
+    const f = flow('t/participant', 'a', {
+      a: { on: { 'parley.entry.done': 'b' } },
+      b: { on: { 'parley.entry.done': 'a' } },
+    });
+    const { actor, logger, host } = make(f);
+    actor.start();
+    expect(await actor.done).toBe('stopped');
+    expect(host.outcome).toBe('stopped');
+    expect(logger.lines.some((l) => l.level === 'error' && /without time passing/.test(l.msg ?? ''))).toBe(
+      true,
+    );
+  });
+});
