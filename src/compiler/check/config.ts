@@ -136,6 +136,7 @@ export function checkRoutes(ctx: CheckContext): void {
 }
 
 function checkRouteTarget(ctx: CheckContext, unit: Unit, route: Route, base: NodePath): void {
+  if (ctx.options.partial) return;
   if (typeof route.conference === 'string') {
     const served = conferencesServing(ctx, route.conference);
     if (served.length === 0) {
@@ -257,6 +258,7 @@ function checkDialoutPolicy(ctx: CheckContext, unit: Unit): void {
 // ───────────────────────────── tests ─────────────────────────────
 
 export function checkTests(ctx: CheckContext): void {
+  if (ctx.options.partial) return;
   for (const unit of ctx.tests) {
     const t = unit.data.target;
     if (!isObject(t)) {
@@ -323,13 +325,14 @@ export function checkDials(ctx: CheckContext): Map<FlowModel, Set<string>> {
         const dial = a.value;
         const to = dial.to;
         if (allow.length === 0) {
-          ctx.report(
-            unit,
-            a.path,
-            'dial-not-allowed',
-            'dial-out is not allowed: no routes document has a "dialout.allow" list',
-            { key: true },
-          );
+          if (!ctx.options.partial)
+            ctx.report(
+              unit,
+              a.path,
+              'dial-not-allowed',
+              'dial-out is not allowed: no routes document has a "dialout.allow" list',
+              { key: true },
+            );
         } else if (typeof to === 'string' && !isTemplate(to) && !allow.some((re) => re.test(to))) {
           ctx.report(
             unit,
@@ -367,6 +370,7 @@ function checkDialStart(
     if (isTemplate(conference)) return; // decided at run time
     target = conferencesServing(ctx, conference)[0];
     if (!target) {
+      if (ctx.options.partial) return;
       const hint = suggest(conference, conferenceNames(ctx));
       ctx.report(
         unit,
@@ -438,6 +442,7 @@ export function audioFiles(a: FlowAction): Array<[string, NodePath]> {
 
 /** A `notify` whose event no flow of its conference (or scenario) handles is probably a mistake. */
 export function checkNotify(ctx: CheckContext): void {
+  if (ctx.options.partial) return;
   const handledBy = new Map<Unit, Set<string>>();
   for (const { unit, flow } of ctx.flows) {
     let set = handledBy.get(unit);

@@ -11,6 +11,11 @@ export interface CheckOptions {
   fileExists: (path: string) => boolean;
   /** The text of a loaded file, to place diagnostics inside plain one-line scalars. */
   sourceText?: (file: string) => string | undefined;
+  /**
+   * Some documents failed to load or validate and are missing here: checks that
+   * look one document up from another are skipped rather than blame the wrong one.
+   */
+  partial?: boolean;
 }
 
 export interface FlowEntry {
