@@ -181,9 +181,10 @@ export interface State extends Partial<InlineAction> {
  * What happens on an event:
  * - a string: go to that state;
  * - an object: run its actions, then go to `goto` if given (else stay);
- * - a list: the first branch whose `if` holds is taken.
+ * - a list: the first branch whose `if` holds is taken; a plain state name in the
+ *   list is a branch without a guard (`- hangup` as the fallback).
  */
-export type Handler = Target | Branch | Branch[];
+export type Handler = Target | Branch | Array<Branch | Target>;
 
 export interface Branch extends Partial<InlineAction> {
   /** CEL guard; absent = always. */

@@ -1,0 +1,334 @@
+/**
+ * Loads YAML text into documents that remember where each value came from.
+ *
+ * Every YAML document of a file becomes one SourceDocument: its plain data (what the
+ * schema validator and the checker read) and a map from JSON paths to the 1-based
+ * line and column of each value and of the key that holds it. Loading never throws:
+ * syntax errors, duplicate keys, recursive aliases and absurd nesting all come back
+ * as diagnostics, and a document with any of them is left out of `documents`.
+ */
+import { readFileSync } from 'node:fs';
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseAllDocuments,
+  type YAMLError,
+} from 'yaml';
+import type { Diagnostic, NodePath, SourceDocument, SourceRef } from './diagnostics.js';
+
+export interface LoadResult {
+  documents: SourceDocument[];
+  diagnostics: Diagnostic[];
+}
+
+/** Deeper than this, a document cannot be a Parley document; refusing it keeps every later pass safe. */
+export const MAX_DEPTH = 128;
+/** Upper bound on nodes visited (aliases included) per document. */
+const MAX_NODES = 200_000;
+/** Aliases a document may expand while converting to data (guards against "billion laughs"). */
+const MAX_ALIAS_COUNT = 1_000;
+
+type Pos = readonly [line: number, col: number];
+
+/** Loads every document of `text`; `file` is the name diagnostics carry. */
+export function loadText(file: string, text: string): LoadResult {
+  const documents: SourceDocument[] = [];
+  const diagnostics: Diagnostic[] = [];
+  // A byte-order mark is not a column anyone can see.
+  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const lineCounter = new LineCounter();
+  const posOf = (offset: number): Pos => {
+    const { line, col } = lineCounter.linePos(Math.max(0, Math.min(offset, source.length)));
+    return [line, col];
+  };
+  const diag = (pos: Pos, code: string, message: string, severity: Diagnostic['severity'] = 'error') =>
+    diagnostics.push({ file, line: pos[0], col: pos[1], severity, code, message });
+
+  let parsed: Document.Parsed[];
+  try {
+    parsed = Array.from(
+      parseAllDocuments(source, {
+        lineCounter,
+        prettyErrors: false,
+        merge: true,
+        uniqueKeys: true,
+        logLevel: 'error',
+      }),
+    );
+  } catch (err) {
+    // The parser reports problems as errors on documents; this is only a last line of defence.
+    diag([1, 1], 'yaml-syntax', `cannot parse YAML: ${errorText(err)}`);
+    return { documents, diagnostics };
+  }
+
+  parsed.forEach((doc, index) => {
+    const before = diagnostics.length;
+    reportParseErrors(doc, source, posOf, diag);
+    if (diagnostics.length > before) return;
+    for (const w of doc.warnings) diag(posOf(w.pos[0]), 'yaml-warning', plain(w.message), 'warning');
+    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return; // empty
+
+    const map = new PositionMap();
+    const walk = walkPositions(doc, map, posOf);
+    if (walk.problem) {
+      diag(walk.problem.pos, walk.problem.code, walk.problem.message);
+      return;
+    }
+    let data: unknown;
+    try {
+      data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      diag(posOf(doc.contents.range?.[0] ?? 0), 'yaml-alias', plain(errorText(err)));
+      return;
+    }
+    documents.push(new YamlSourceDocument(file, index, data, map, posOf(doc.contents.range?.[0] ?? 0)));
+  });
+  return { documents, diagnostics };
+}
+
+/** Reads and loads a file; an unreadable file is a diagnostic, not an exception. */
+export function loadFile(path: string, displayName: string = path): LoadResult {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    return {
+      documents: [],
+      diagnostics: [
+        {
+          file: displayName,
+          line: 1,
+          col: 1,
+          severity: 'error',
+          code: 'read-error',
+          message: `cannot read file: ${errorText(err)}`,
+        },
+      ],
+    };
+  }
+  return loadText(displayName, text);
+}
+
+// ───────────────────────────── errors ─────────────────────────────
+
+function reportParseErrors(
+  doc: Document.Parsed,
+  source: string,
+  posOf: (offset: number) => Pos,
+  diag: (pos: Pos, code: string, message: string) => void,
+): void {
+  // Duplicate keys are independent mistakes, each worth reporting. Other syntax errors
+  // cascade (one missing bracket breaks everything after it), so only the first counts.
+  let syntaxReported = false;
+  for (const e of doc.errors) {
+    if (e.code === 'DUPLICATE_KEY') {
+      const key = keyTextAt(doc, e.pos[0]) ?? source.slice(e.pos[0], e.pos[1]);
+      diag(posOf(e.pos[0]), 'duplicate-key', `duplicate key "${key}"`);
+    } else if (!syntaxReported) {
+      syntaxReported = true;
+      diag(posOf(e.pos[0]), 'yaml-syntax', syntaxMessage(e));
+    }
+  }
+}
+
+function syntaxMessage(e: YAMLError): string {
+  switch (e.code) {
+    case 'TAB_AS_INDENT':
+      return 'tabs cannot indent YAML; indent with spaces';
+    case 'RESOURCE_EXHAUSTION':
+      return 'YAML is nested too deeply to read';
+    default:
+      return `invalid YAML: ${plain(e.message)}`;
+  }
+}
+
+/** The text of the map key that starts at `offset`, found in the document's nodes. */
+function keyTextAt(doc: Document.Parsed, offset: number): string | undefined {
+  const stack: unknown[] = [doc.contents];
+  let budget = MAX_NODES;
+  while (stack.length > 0 && budget-- > 0) {
+    const node = stack.pop();
+    if (isMap(node) || isSeq(node)) {
+      for (const item of node.items) {
+        if (isPair(item)) {
+          if (isScalar(item.key) && item.key.range?.[0] === offset) return String(item.key.value);
+          stack.push(item.key, item.value);
+        } else stack.push(item);
+      }
+    }
+  }
+  return undefined;
+}
+
+/** First line of a library message, first letter lower-case, no trailing period. */
+function plain(message: string): string {
+  const first = (message.split('\n')[0] ?? '').trim().replace(/\.$/, '');
+  return first.charAt(0).toLowerCase() + first.slice(1);
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? plain(err.message) : String(err);
+}
+
+// ───────────────────────────── positions ─────────────────────────────
+
+class PositionMap {
+  readonly values = new Map<string, Pos>();
+  readonly keys = new Map<string, Pos>();
+}
+
+const pathKey = (path: NodePath): string => JSON.stringify(path);
+
+interface WalkProblem {
+  pos: Pos;
+  code: string;
+  message: string;
+}
+
+/**
+ * Records the position of every value and key by JSON path, following aliases (the
+ * positions then point at the anchored text) and merge keys. Stops with a problem on
+ * recursive aliases, excessive depth or size.
+ */
+function walkPositions(
+  doc: Document.Parsed,
+  map: PositionMap,
+  posOf: (offset: number) => Pos,
+): { problem?: WalkProblem } {
+  const onStack = new Set<unknown>();
+  let visited = 0;
+  let problem: WalkProblem | undefined;
+
+  const resolve = (node: unknown): unknown => {
+    if (!isAlias(node)) return node;
+    const target = node.resolve(doc);
+    if (target === undefined) return node; // toJS reports the unresolved alias
+    if (onStack.has(target)) {
+      problem ??= {
+        pos: posOf(node.range?.[0] ?? 0),
+        code: 'yaml-alias',
+        message: `alias *${node.source} refers to a node that contains it; recursive data is not allowed`,
+      };
+      return undefined;
+    }
+    return target;
+  };
+
+  const visit = (raw: unknown, path: Array<string | number>, fallback: Pos): void => {
+    if (problem) return;
+    if (++visited > MAX_NODES) {
+      problem = { pos: fallback, code: 'yaml-size', message: 'document is too large (too many nodes)' };
+      return;
+    }
+    if (path.length > MAX_DEPTH) {
+      problem = {
+        pos: fallback,
+        code: 'yaml-depth',
+        message: `document is nested more than ${MAX_DEPTH} levels deep`,
+      };
+      return;
+    }
+    const node = resolve(raw);
+    if (node === undefined) return;
+    const start = (node as { range?: [number, number, number] }).range?.[0];
+    const isEmpty = isScalar(node) && node.value === null && node.source === '';
+    const here = start === undefined || isEmpty ? fallback : posOf(start);
+    const k = pathKey(path);
+    if (!map.values.has(k)) map.values.set(k, here);
+    if (!isMap(node) && !isSeq(node)) return;
+    onStack.add(node);
+    if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        visit(item, [...path, i], here);
+      });
+    } else {
+      visitMap(node, path, here, false);
+    }
+    onStack.delete(node);
+  };
+
+  /** Explicit keys win over merged ones wherever they appear, as in YAML's merge semantics. */
+  const visitMap = (node: Node, path: Array<string | number>, here: Pos, merged: boolean): void => {
+    if (!isMap(node)) return;
+    const merges: unknown[] = [];
+    for (const pair of node.items) {
+      if (problem) return;
+      if (isMergeKey(pair.key) && (isAlias(pair.value) || isSeq(pair.value))) {
+        merges.push(pair.value);
+        continue;
+      }
+      const name = keyString(pair.key);
+      if (name === undefined) continue;
+      const childPath = [...path, name];
+      const k = pathKey(childPath);
+      if (merged && map.keys.has(k)) continue;
+      const keyStart = (pair.key as { range?: [number, number, number] } | null)?.range?.[0];
+      const keyPos = keyStart === undefined ? here : posOf(keyStart);
+      map.keys.set(k, keyPos);
+      if (!merged) map.values.delete(k);
+      visit(pair.value, childPath, keyPos);
+    }
+    for (const m of merges) {
+      const sources = isSeq(m) ? m.items : [m];
+      for (const s of sources) {
+        const target = resolve(s);
+        if (target === undefined || !isMap(target)) continue;
+        onStack.add(target);
+        visitMap(target, path, here, true);
+        onStack.delete(target);
+      }
+    }
+  };
+
+  visit(doc.contents, [], [1, 1]);
+  return problem ? { problem } : {};
+}
+
+/** `<<` with merging on is a symbol-valued scalar (yaml ≥ 2.6); older versions keep the string. */
+function isMergeKey(key: unknown): boolean {
+  return isScalar(key) && (key.value === '<<' || (typeof key.value === 'symbol' && key.source === '<<'));
+}
+
+/** The property name `toJS` gives a key, for scalar keys; other keys have no addressable path. */
+function keyString(key: unknown): string | undefined {
+  if (isScalar(key)) return key.value === null ? '' : String(key.value);
+  return undefined;
+}
+
+class YamlSourceDocument implements SourceDocument {
+  constructor(
+    readonly file: string,
+    readonly index: number,
+    readonly data: unknown,
+    private readonly positions: PositionMap,
+    private readonly start: Pos,
+  ) {}
+
+  at(path: NodePath): SourceRef {
+    for (let n = path.length; n >= 0; n--) {
+      const pos = this.positions.values.get(pathKey(path.slice(0, n)));
+      if (pos) return this.ref(pos);
+    }
+    return this.ref(this.start);
+  }
+
+  keyAt(path: NodePath): SourceRef {
+    for (let n = path.length; n >= 0; n--) {
+      const k = pathKey(path.slice(0, n));
+      // Array items have no key: their own position is the closest thing.
+      const pos = this.positions.keys.get(k) ?? this.positions.values.get(k);
+      if (pos) return this.ref(pos);
+    }
+    return this.ref(this.start);
+  }
+
+  private ref(pos: Pos): SourceRef {
+    return { file: this.file, line: pos[0], col: pos[1] };
+  }
+}

@@ -1,0 +1,490 @@
+/**
+ * Validates loaded documents against `schema/parley.schema.json` and words every
+ * failure for the person who wrote the YAML: the position of the node at fault, what
+ * was expected, what was found, and a "did you mean" where one is plausible.
+ *
+ * ajv reports in terms of schema keywords and JSON pointers; this module turns those
+ * into one message per mistake. Union noise (`anyOf` branches, `if` summaries,
+ * mutual-exclusion pairs reported from both sides) collapses to the message that
+ * names what the author wrote.
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import type { Diagnostic, NodePath, SourceDocument, SourceRef } from './diagnostics.js';
+import { suggest } from './suggest.js';
+
+// JSON Schema nodes are open-ended JSON; validation reads only the keywords it knows.
+type SchemaNode = { [keyword: string]: unknown };
+
+const SCHEMA_URL = new URL('../../schema/parley.schema.json', import.meta.url);
+
+/** Keywords whose failure is worded by the schema's `errorMessage` when it has one. */
+const WORDED_KEYWORDS = new Set(['type', 'pattern', 'enum', 'const', 'not', 'format']);
+
+// ajv-formats is CommonJS with `exports.default`; under NodeNext both shapes can arrive.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
+  addFormatsModule) as typeof addFormatsModule.default;
+
+interface Compiled {
+  validate: ValidateFunction;
+  schema: SchemaNode;
+  /** `$defs` entry name by schema object, to name the value type at fault. */
+  defNames: Map<unknown, string>;
+}
+
+let compiled: Compiled | undefined;
+
+/** Loads and compiles the schema once per process. */
+function compiledSchema(): Compiled {
+  if (compiled) return compiled;
+  const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as SchemaNode;
+  const ajv = new Ajv2020({
+    allErrors: true,
+    verbose: true,
+    strict: true,
+    // `anyOf: [{ required: [a] }, ...]` names properties defined beside it, which strictRequired cannot see.
+    strictRequired: false,
+    allowUnionTypes: true,
+  });
+  addFormats(ajv, ['uri', 'email', 'ipv4', 'ipv6']);
+  ajv.addFormat('regex', { type: 'string', validate: (s: string) => regexError(s) === undefined });
+  // Read by editors (yaml-language-server) and by this module; no validation meaning.
+  ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
+  const defNames = new Map<unknown, string>();
+  for (const [name, def] of Object.entries((schema.$defs ?? {}) as Record<string, unknown>)) {
+    defNames.set(def, name);
+  }
+  compiled = { validate: ajv.compile(schema), schema, defNames };
+  return compiled;
+}
+
+/** The syntax error of a JavaScript regex source, if it has one. */
+export function regexError(source: string): string | undefined {
+  try {
+    new RegExp(source);
+    return undefined;
+  } catch (err) {
+    const text = err instanceof Error ? err.message : String(err);
+    // "Invalid regular expression: /(/: Unterminated group" → "unterminated group"
+    const reason = text.slice(text.lastIndexOf(': ') + 2);
+    return reason.charAt(0).toLowerCase() + reason.slice(1);
+  }
+}
+
+/** Every schema problem of one document, sorted by position. */
+export function validateDocument(doc: SourceDocument): Diagnostic[] {
+  const { validate } = compiledSchema();
+  if (validate(doc.data)) return [];
+  const errors = validate.errors ?? [];
+  return explain(errors, doc);
+}
+
+// ───────────────────────────── explaining errors ─────────────────────────────
+
+interface Problem {
+  ref: SourceRef;
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+function explain(errors: ErrorObject[], doc: SourceDocument): Diagnostic[] {
+  const { defNames, schema } = compiledSchema();
+  const actionNames = Object.keys((schema.$defs as Record<string, SchemaNode>).Action?.properties ?? {});
+  const isActionSchema = (s: unknown): boolean =>
+    isObject(s) && isObject(s.properties) && 'say' in s.properties && 'play' in s.properties;
+
+  // Unknown keys whose suggestion names a missing required key explain that missing key.
+  const suggestedAt = new Map<string, Set<string>>();
+  const problems: Problem[] = [];
+  const seenPairs = new Set<string>();
+
+  // Errors at one instance path; used to prefer value errors over type errors there.
+  const byPath = new Map<string, ErrorObject[]>();
+  for (const e of errors) {
+    const list = byPath.get(e.instancePath) ?? [];
+    list.push(e);
+    byPath.set(e.instancePath, list);
+  }
+
+  for (const e of errors) {
+    if (e.keyword !== 'additionalProperties') continue;
+    const name = String(e.params.additionalProperty);
+    const candidates = Object.keys(isObject(e.parentSchema?.properties) ? e.parentSchema.properties : {});
+    const s = suggest(name, candidates);
+    if (s) {
+      const set = suggestedAt.get(e.instancePath) ?? new Set<string>();
+      set.add(s);
+      suggestedAt.set(e.instancePath, set);
+    }
+  }
+
+  for (const e of errors) {
+    const path = pointerToPath(e.instancePath, doc.data);
+    const label = labelOf(path);
+    const data: unknown = e.data;
+    const parent = e.parentSchema as SchemaNode | undefined;
+    const worded =
+      WORDED_KEYWORDS.has(e.keyword) && parent && typeof parent.errorMessage === 'string'
+        ? parent.errorMessage
+        : undefined;
+    const defName = parent ? defNames.get(parent) : undefined;
+    const valueCode = defName ? valueCodeOf(defName) : 'invalid-value';
+
+    // Inner errors of propertyNames repeat the outer one.
+    if ((e as { propertyName?: string }).propertyName !== undefined && e.keyword !== 'propertyNames')
+      continue;
+
+    switch (e.keyword) {
+      case 'if':
+      case 'oneOf':
+      case 'allOf':
+        continue;
+      case 'anyOf': {
+        const branches = Array.isArray(e.schema) ? (e.schema as unknown[]) : [];
+        const keys = branches.map(requiredOnly);
+        if (keys.length === 0 || keys.some((k) => k === undefined)) continue;
+        const suggested = suggestedAt.get(e.instancePath);
+        if (keys.some((k) => suggested?.has(k!))) continue;
+        problems.push({
+          ref: doc.keyAt(path),
+          code: 'missing-property',
+          message: `${label === 'the document' ? 'the document' : label} needs one of ${keys
+            .map((k) => `"${k}"`)
+            .join(', ')}`,
+        });
+        continue;
+      }
+      case 'required': {
+        const missing = String(e.params.missingProperty);
+        // Branch errors of an anyOf of `required` lists are reported by the anyOf.
+        if (/\/anyOf\/\d+\/required$/.test(e.schemaPath)) continue;
+        if (suggestedAt.get(e.instancePath)?.has(missing)) continue;
+        const kindHint =
+          missing === 'kind' && path.length === 0 ? ' (routes, conference, scenario or test)' : '';
+        problems.push({
+          ref: doc.keyAt(path),
+          code: 'missing-property',
+          message: `missing required property "${missing}"${kindHint}`,
+        });
+        continue;
+      }
+      case 'additionalProperties': {
+        const name = String(e.params.additionalProperty);
+        const candidates = Object.keys(isObject(parent?.properties) ? parent.properties : {});
+        const s = suggest(name, candidates);
+        const holdsActions = isActionSchema(parent);
+        const isAction = holdsActions && (s === undefined || actionNames.includes(s));
+        const what = isAction ? 'action' : 'property';
+        const hint = s ? `did you mean "${s}"?` : undefined;
+        problems.push({
+          ref: doc.keyAt([...path, name]),
+          code: isAction ? 'unknown-action' : 'unknown-property',
+          message: `unknown ${what} "${name}"${hint ? ` — ${hint}` : ''}`,
+          ...(hint ? { hint } : {}),
+        });
+        continue;
+      }
+      case 'false schema': {
+        // From `dependentSchemas: { a: { properties: { b: false } } }`: a and b exclude each other.
+        const m = /\/dependentSchemas\/([^/]+)\/properties\/([^/]+)\/false schema$/.exec(e.schemaPath);
+        const owner = path.slice(0, -1);
+        const other = m ? unescapePointer(m[1]!) : undefined;
+        const here = String(path[path.length - 1]);
+        if (!other) {
+          problems.push({
+            ref: doc.keyAt(path),
+            code: 'unknown-property',
+            message: `"${here}" is not allowed here`,
+          });
+          continue;
+        }
+        const pairKey = `${e.instancePath}|${[other, here].sort().join('|')}`;
+        const ownerPointer = e.instancePath.slice(0, e.instancePath.lastIndexOf('/'));
+        const reverse = `${ownerPointer}/${escapePointer(other)}|${[other, here].sort().join('|')}`;
+        if (seenPairs.has(pairKey) || seenPairs.has(reverse)) continue;
+        seenPairs.add(pairKey);
+        // Point at whichever key comes later in the file: that is the one added by mistake.
+        const a = doc.keyAt([...owner, other]);
+        const b = doc.keyAt(path);
+        const [first, second] = before(a, b) ? [other, here] : [here, other];
+        const ref = before(a, b) ? b : a;
+        if (actionNames.includes(first) && actionNames.includes(second)) {
+          problems.push({
+            ref,
+            code: 'too-many-actions',
+            message: `only one action can be written inline here, found "${first}" and "${second}"; list several under do:`,
+          });
+        } else {
+          problems.push({
+            ref,
+            code: 'conflicting-properties',
+            message: `"${first}" and "${second}" cannot be used together`,
+          });
+        }
+        continue;
+      }
+      case 'dependentRequired': {
+        problems.push({
+          ref: doc.keyAt([...path, String(e.params.property)]),
+          code: 'missing-property',
+          message: `"${String(e.params.property)}" needs "${String(e.params.missingProperty)}"`,
+        });
+        continue;
+      }
+      case 'propertyNames': {
+        const name = String(e.params.propertyName);
+        const inner =
+          isObject(e.schema) && typeof e.schema.errorMessage === 'string' ? e.schema.errorMessage : '';
+        problems.push({
+          ref: doc.keyAt([...path, name]),
+          code: 'invalid-name',
+          message: `invalid name "${name}"${inner ? `: ${inner}` : ''}`,
+        });
+        continue;
+      }
+      case 'type': {
+        const others = (byPath.get(e.instancePath) ?? []).filter(
+          (o) => o !== e && (o.keyword === 'enum' || o.keyword === 'const' || o.keyword === 'not'),
+        );
+        if (others.length > 0) continue;
+        problems.push({
+          ref: doc.at(path),
+          code: path.length === 0 ? 'invalid-document' : 'wrong-type',
+          message: worded
+            ? `${worded}, got ${show(data)}`
+            : `${label} must be ${typeWords(e.params.type)}, got ${show(data)}`,
+        });
+        continue;
+      }
+      case 'enum': {
+        const allowed = (e.params.allowedValues as unknown[]) ?? [];
+        const s = typeof data === 'string' ? suggest(data, allowed.filter(isString)) : undefined;
+        const hint = s ? `did you mean "${s}"?` : undefined;
+        const isKind = path.length === 1 && path[0] === 'kind';
+        problems.push({
+          ref: doc.at(path),
+          code: isKind ? 'invalid-kind' : valueCode,
+          message: `${label} must be one of ${allowed.map(String).join(', ')}, got ${show(data)}${
+            hint ? ` — ${hint}` : ''
+          }`,
+          ...(hint ? { hint } : {}),
+        });
+        continue;
+      }
+      case 'pattern':
+      case 'format':
+      case 'const':
+      case 'not': {
+        let message: string;
+        if (e.keyword === 'format' && e.params.format === 'regex' && typeof data === 'string') {
+          message = `invalid regular expression ${show(data)}: ${regexError(data) ?? 'not valid'}`;
+        } else if (worded) {
+          message = `${worded}, got ${show(data)}`;
+        } else if (e.keyword === 'const') {
+          message = `${label} must be ${show(e.params.allowedValue)}, got ${show(data)}`;
+        } else if (e.keyword === 'not') {
+          message = `${label} cannot be ${show(data)}`;
+        } else {
+          message = `${label} is not valid: ${show(data)}`;
+        }
+        const examples = e.keyword === 'pattern' && Array.isArray(parent?.examples) ? parent.examples : [];
+        const s = typeof data === 'string' ? suggest(data, examples.filter(isString)) : undefined;
+        const hint = s ? `did you mean "${s}"?` : undefined;
+        problems.push({
+          ref: doc.at(path),
+          code: e.keyword === 'format' ? 'invalid-regex' : valueCode,
+          message: `${message}${hint ? ` — ${hint}` : ''}`,
+          ...(hint ? { hint } : {}),
+        });
+        continue;
+      }
+      case 'minimum':
+      case 'maximum':
+      case 'exclusiveMinimum':
+      case 'exclusiveMaximum': {
+        const min = typeof parent?.minimum === 'number' ? parent.minimum : undefined;
+        const max = typeof parent?.maximum === 'number' ? parent.maximum : undefined;
+        const range =
+          min !== undefined && max !== undefined
+            ? `between ${min} and ${max}`
+            : min !== undefined
+              ? `at least ${min}`
+              : `at most ${max}`;
+        problems.push({
+          ref: doc.at(path),
+          code: 'out-of-range',
+          message: `${label} must be ${range}, got ${show(data)}`,
+        });
+        continue;
+      }
+      case 'minLength':
+      case 'minItems':
+      case 'minProperties': {
+        if (isActionSchema(parent) && e.keyword === 'minProperties') {
+          problems.push({
+            ref: doc.at(path),
+            code: 'missing-action',
+            message: 'empty action: write one action key',
+          });
+          continue;
+        }
+        problems.push({ ref: doc.at(path), code: 'empty', message: `${label} must not be empty` });
+        continue;
+      }
+      case 'maxProperties': {
+        const keys = isObject(data) ? Object.keys(data) : [];
+        const shown = keys.map((k) => `"${k}"`).join(' and ');
+        if (isActionSchema(parent)) {
+          problems.push({
+            ref: doc.at(path),
+            code: 'too-many-actions',
+            message: `an item of do: holds exactly one action, found ${shown}; write each as its own item`,
+          });
+        } else {
+          problems.push({
+            ref: doc.at(path),
+            code: 'conflicting-properties',
+            message: `${label} holds only one of its properties, found ${shown}`,
+          });
+        }
+        continue;
+      }
+      case 'uniqueItems':
+        problems.push({
+          ref: doc.at(path),
+          code: 'duplicate-item',
+          message: `${label} lists the same item twice`,
+        });
+        continue;
+      default:
+        problems.push({
+          ref: doc.at(path),
+          code: 'schema',
+          message: `${label} ${e.message ?? 'is not valid'}`,
+        });
+    }
+  }
+
+  const seen = new Set<string>();
+  const out: Diagnostic[] = [];
+  for (const p of problems) {
+    const key = `${p.ref.line}:${p.ref.col}:${p.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({
+      file: p.ref.file,
+      line: p.ref.line,
+      col: p.ref.col,
+      severity: 'error',
+      code: p.code,
+      message: p.message,
+      ...(p.hint ? { hint: p.hint } : {}),
+    });
+  }
+  return out;
+}
+
+// ───────────────────────────── wording helpers ─────────────────────────────
+
+function valueCodeOf(defName: string): string {
+  switch (defName) {
+    case 'Duration':
+      return 'invalid-duration';
+    case 'SipUri':
+      return 'invalid-sip-uri';
+    case 'AudioFile':
+      return 'invalid-audio-file';
+    case 'Regex':
+      return 'invalid-regex';
+    case 'Audience':
+      return 'invalid-audience';
+    case 'Target':
+      return 'invalid-target';
+    default:
+      return 'invalid-value';
+  }
+}
+
+/** `{ required: ["x"] }` → "x"; anything else → undefined. */
+function requiredOnly(branch: unknown): string | undefined {
+  if (!isObject(branch)) return undefined;
+  const keys = Object.keys(branch);
+  if (keys.length !== 1 || !Array.isArray(branch.required) || branch.required.length !== 1) return undefined;
+  return isString(branch.required[0]) ? branch.required[0] : undefined;
+}
+
+/** How a path reads in a message: the key holding the value, with indexes. */
+function labelOf(path: NodePath): string {
+  if (path.length === 0) return 'the document';
+  let i = path.length - 1;
+  let suffix = '';
+  while (i >= 0 && typeof path[i] === 'number') {
+    suffix = `[${path[i]}]${suffix}`;
+    i--;
+  }
+  return i >= 0 ? `"${String(path[i])}${suffix}"` : `item ${suffix}`;
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  string: 'text',
+  number: 'a number',
+  integer: 'a whole number',
+  boolean: 'true or false',
+  object: 'a mapping',
+  array: 'a list',
+  null: 'empty',
+};
+
+function typeWords(type: unknown): string {
+  const list = (Array.isArray(type) ? type : String(type).split(',')).map(
+    (t) => TYPE_WORDS[String(t)] ?? String(t),
+  );
+  if (list.length <= 1) return list[0] ?? 'something else';
+  return `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}`;
+}
+
+/** A value as it reads in a message: short, and never a JSON dump. */
+function show(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'an empty value';
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return 'a list';
+  if (isObject(v)) return 'a mapping';
+  return typeof v;
+}
+
+function before(a: SourceRef, b: SourceRef): boolean {
+  return a.line < b.line || (a.line === b.line && a.col <= b.col);
+}
+
+/** A JSON pointer as a path; segments are array indexes only where the data holds an array. */
+function pointerToPath(pointer: string, data: unknown): NodePath {
+  if (pointer === '') return [];
+  const path: Array<string | number> = [];
+  let node = data;
+  for (const seg of pointer.slice(1).split('/')) {
+    const s = unescapePointer(seg);
+    if (Array.isArray(node)) {
+      path.push(Number(s));
+      node = node[Number(s)];
+    } else {
+      path.push(s);
+      node = isObject(node) ? node[s] : undefined;
+    }
+  }
+  return path;
+}
+
+const unescapePointer = (s: string): string => s.replace(/~1/g, '/').replace(/~0/g, '~');
+const escapePointer = (s: string): string => s.replace(/~/g, '~0').replace(/\//g, '~1');
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isString(v: unknown): v is string {
+  return typeof v === 'string';
+}
