@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CompiledScenario } from '../../../src/compiler/ir.js';
 import { simulate, type TranscriptEntry } from '../../../src/runtime/sim/index.js';
-import { act, compiledSet, conference, flow, src } from './helpers.js';
+import { act, compiledSet, conference, flow, route, src } from './helpers.js';
 
 const of = (t: TranscriptEntry[], who: string, type?: string) =>
   t.filter((e) => e.who === who && (type === undefined || e.type === type));
@@ -137,5 +137,83 @@ describe('call flows: http, messages, talking', () => {
       expect.objectContaining({ status: 404 }),
     ]);
     expect(of(transcript, 'caller', 'joined')).toHaveLength(1);
+  });
+});
+
+describe('local conferences and links', () => {
+  it('a routed scenario joins a local conference, dials someone in; the call ending ends both', async () => {
+    const gate: CompiledScenario = {
+      src: src(1),
+      name: 'gate',
+      vars: {},
+      flow: flow('gate/flow', 'enter', {
+        enter: {
+          entry: [
+            act('join', {
+              conference: 'huddle',
+              muted: false,
+              deaf: false,
+              role: 'host',
+              speak: true,
+              hear: true,
+            }),
+            act('dial', { to: 'sip:bob@example.com', timeoutMs: 20_000, vars: { greeting: 'Hi bob' } }),
+          ],
+          on: { answered: { actions: [act('say', { text: 'Connected.', to: 'all' })] } },
+        },
+      }),
+    };
+    const s = compiledSet({
+      routes: [route({ to: '^help$' }, { kind: 'scenario', name: 'gate' })],
+      scenarios: [gate],
+      conferences: [huddle],
+      dialout: { allow: ['^sip:'], trunks: {} },
+    });
+    const { transcript, errors } = await simulate(s, { script: 'call to help; wait 5s; caller: hangup; wait 1s' });
+    expect(errors).toEqual([]);
+    expect(of(transcript, 'caller', 'joined')).toEqual([
+      expect.objectContaining({ conference: 'huddle', role: 'host' }),
+    ]);
+    expect(of(transcript, 'bob', 'joined')).toEqual([
+      expect.objectContaining({ conference: 'huddle', t: 1000 + 600 }),
+    ]);
+    expect(of(transcript, 'caller', 'say')).toEqual([
+      expect.objectContaining({ text: 'Connected.', to: 'all' }),
+    ]);
+    expect(of(transcript, 'caller', 'hear').map((e) => `${e.t}:${e.hears}`)).toEqual([
+      '0:none',
+      '1600:bob',
+      '5000:none',
+    ]);
+    expect(of(transcript, 'conference:huddle', 'end')).toEqual([expect.objectContaining({ t: 5000 })]);
+    expect(of(transcript, 'bob', 'hangup')).toEqual([expect.objectContaining({ t: 5000 })]);
+  });
+
+  it('link and unlink two running conferences', async () => {
+    const a = conference(
+      'hall',
+      flow('hall/participant', 'in', {
+        in: {
+          entry: [
+            act('join', { muted: false, deaf: false, role: 'participant', speak: true, hear: true }),
+            act('link', { conference: 'overflow', direction: 'in' }),
+          ],
+          dtmf: ['0'],
+          on: { 'dtmf:0': { actions: [act('unlink', { conference: 'overflow' })] } },
+        },
+      }),
+    );
+    const b = conference('overflow', flow('overflow/participant', 'in', { in: {} }));
+    const s = compiledSet({ conferences: [a, b] });
+    const ok = await simulate(s, {
+      target: { conference: 'hall' },
+      script: 'start conference overflow; call; dtmf 0',
+    });
+    expect(of(ok.transcript, 'conference:hall', 'link')).toEqual([
+      expect.objectContaining({ conference: 'overflow', direction: 'in' }),
+    ]);
+    expect(of(ok.transcript, 'conference:hall', 'unlink')).toHaveLength(1);
+    const missing = await simulate(s, { target: { conference: 'hall' }, script: 'call' });
+    expect(missing.errors).toEqual([expect.stringMatching(/link: conference "overflow" is not running/)]);
   });
 });
