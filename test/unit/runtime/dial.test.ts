@@ -169,7 +169,9 @@ describe('local conferences and links', () => {
       conferences: [huddle],
       dialout: { allow: ['^sip:'], trunks: {} },
     });
-    const { transcript, errors } = await simulate(s, { script: 'call to help; wait 5s; caller: hangup; wait 1s' });
+    const { transcript, errors } = await simulate(s, {
+      script: 'call to help; wait 5s; caller: hangup; wait 1s',
+    });
     expect(errors).toEqual([]);
     expect(of(transcript, 'caller', 'joined')).toEqual([
       expect.objectContaining({ conference: 'huddle', role: 'host' }),
@@ -180,11 +182,7 @@ describe('local conferences and links', () => {
     expect(of(transcript, 'caller', 'say')).toEqual([
       expect.objectContaining({ text: 'Connected.', to: 'all' }),
     ]);
-    expect(of(transcript, 'caller', 'hear').map((e) => `${e.t}:${e.hears}`)).toEqual([
-      '0:none',
-      '1600:bob',
-      '5000:none',
-    ]);
+    expect(of(transcript, 'caller', 'hear').map((e) => `${e.t}:${e.hears}`)).toEqual(['0:none', '1600:bob']);
     expect(of(transcript, 'conference:huddle', 'end')).toEqual([expect.objectContaining({ t: 5000 })]);
     expect(of(transcript, 'bob', 'hangup')).toEqual([expect.objectContaining({ t: 5000 })]);
   });
