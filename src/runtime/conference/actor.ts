@@ -211,11 +211,12 @@ export class ConferenceActor implements ConferenceControl {
           (r) => participant.deliver({ type: 'recorded', vars: { recording: r } }),
         ).catch((err) => this.logError('participant recording failed', err));
       }
-      this.flow?.send({
-        type: 'joined',
-        participant: m.id,
-        vars: { participant: this.participantValue(m.id) },
-      });
+      // The conference flow hears of the join once the participant's own flow has (next clock turn).
+      const value = this.participantValue(m.id);
+      this.ports.clock.setTimeout(() => {
+        if (!this.endedFlag)
+          this.flow?.send({ type: 'joined', participant: m.id, vars: { participant: value } });
+      }, 0);
       return 'joined';
     });
   }
