@@ -448,9 +448,11 @@ export class FlowActor {
               this.opts.expressions,
             );
       promptFn = (signal) =>
-        this.opts.host.perform(action, { ...this.context(run, event, ref.src), signal }).catch((err) => {
-          this.report(new ActionError('collect', `collect prompt: ${errorMessage(err)}`, { src: ref.src }));
-        });
+        this.opts.host
+          .perform(action, { ...this.context(run, event, ref.src), signal, collectPrompt: true })
+          .catch((err) => {
+            this.report(new ActionError('collect', `collect prompt: ${errorMessage(err)}`, { src: ref.src }));
+          });
     }
     const collector = new Collector(p, this.opts.clock, promptFn, (attempt) =>
       this.emit('collect', { digits: p.digits, try: attempt }),

@@ -35,6 +35,8 @@ export interface ActionContext {
   /** Aborted only when the flow stops: for effects that outlive their state. */
   flowSignal: AbortSignal;
   src: SourceRef;
+  /** Set for the prompt a `collect` plays (it raises no `played`). */
+  collectPrompt?: boolean;
 }
 
 /** How a flow run ended. */

@@ -345,10 +345,18 @@ export class FlowSession implements FlowHost, Participant {
       done.then(cleanup, cleanup);
       return;
     }
+    let result: unknown;
     try {
-      await done;
+      result = await done;
     } finally {
       cleanup();
+    }
+    // `played`: a `play` (not a collect prompt) went to its end.
+    if (action.type === 'play' && !ctx.collectPrompt && result === 'finished') {
+      this.flow.send({
+        type: 'played',
+        vars: { played: promptFields(action) },
+      });
     }
   }
 

@@ -314,3 +314,35 @@ describe('conference semantics (simulated)', () => {
     ]);
   });
 });
+
+describe('played', () => {
+  it('a play that finishes raises played; a collect prompt does not', async () => {
+    const participant = flow('pl/participant', 'greet', {
+      greet: {
+        entry: [act('play', { url: 'https://example.com/hi.wav', loop: false, to: 'self' })],
+        on: { played: 'ask' },
+      },
+      ask: {
+        entry: [
+          act('collect', {
+            prompt: { play: { url: 'https://example.com/q.wav' } },
+            digits: 1,
+            min: 1,
+            timeoutMs: 1000,
+            tries: 1,
+          }),
+        ],
+        on: { played: 'wrong', exhausted: 'done' },
+      },
+      wrong: {},
+      done: {},
+    });
+    const set = compiledSet({ conferences: [conference('pl', participant)] });
+    const { transcript } = await simulate(set, { target: { conference: 'pl' }, script: 'call; wait 5s' });
+    expect(of(transcript, 'caller', 'state').map((e) => `${e.t}:${e.state}`)).toEqual([
+      '0:greet',
+      '1000:ask',
+      '3000:done',
+    ]);
+  });
+});
