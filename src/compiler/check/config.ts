@@ -412,7 +412,12 @@ export function checkAudioFiles(ctx: CheckContext): void {
         for (const [file, p] of audioFiles(a)) {
           const full = path.resolve(path.dirname(unit.doc.file), file);
           if (!ctx.options.fileExists(full)) {
-            ctx.report(unit, p, 'missing-audio', `audio file "${file}" does not exist (looked for ${full})`);
+            ctx.report(
+              unit,
+              p,
+              'missing-audio',
+              `audio file "${file}" does not exist (paths are relative to the YAML file)`,
+            );
           }
         }
       }
