@@ -27,6 +27,7 @@ export class Runtime implements SessionRuntime, ConferenceRegistry {
   private readonly sessions = new Set<Session>();
   private readonly flows = new Map<string, FlowSession>();
   private seq = 0;
+  private readonly regexes = new Map<string, RegExp>();
 
   constructor(set: CompiledSet, ports: RuntimePorts) {
     this.set = set;
@@ -38,7 +39,16 @@ export class Runtime implements SessionRuntime, ConferenceRegistry {
 
   /** The conference document serving `name` (first whose pattern matches). */
   conferenceDoc(name: string): CompiledConference | undefined {
-    return this.set.conferences.find((c) => new RegExp(c.pattern).test(name));
+    return this.set.conferences.find((c) => this.regex(c.pattern).test(name));
+  }
+
+  private regex(source: string): RegExp {
+    let re = this.regexes.get(source);
+    if (!re) {
+      re = new RegExp(source);
+      this.regexes.set(source, re);
+    }
+    return re;
   }
 
   scenarioDoc(name: string): CompiledScenario | undefined {
@@ -347,7 +357,7 @@ export class Runtime implements SessionRuntime, ConferenceRegistry {
   /** Applies the dial-out policy: `dialout.allow` and trunks. */
   private dialRequest(action: Extract<HostAction, { type: 'dial' }>): DialRequest {
     const p = action.params;
-    const allowed = this.set.dialout.allow.some((re) => new RegExp(re).test(p.to));
+    const allowed = this.set.dialout.allow.some((re) => this.regex(re).test(p.to));
     if (!allowed)
       throw new DialRefusedError(p.to, `dial: "${p.to}" is not allowed by dialout.allow`, {
         src: action.src,

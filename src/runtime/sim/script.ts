@@ -126,7 +126,7 @@ export function parseScript(script: string): Command[] {
 function parseCommand(full: string, line: number): Command {
   let text = full;
   let subject: string | undefined;
-  const prefix = /^([A-Za-z_][\w.-]*):\s+(.*)$/s.exec(text);
+  const prefix = /^([A-Za-z_][\w.-]*):\s*(\S.*)$/s.exec(text);
   if (prefix) {
     subject = prefix[1]!;
     text = prefix[2]!;

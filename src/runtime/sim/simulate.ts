@@ -210,7 +210,14 @@ class Simulation implements EventSink {
   }
 
   private http(cmd: Extract<Command, { op: 'http' }>): void {
-    const subject = cmd.subject !== undefined ? this.subjects.get(cmd.subject) : this.order.at(-1);
+    // A prefix names a call, a started conference or scenario, or any running conference.
+    const subject =
+      cmd.subject === undefined
+        ? this.order.at(-1)
+        : (this.subjects.get(cmd.subject) ??
+          (this.runtime.conference(cmd.subject)
+            ? { kind: 'conference' as const, name: cmd.subject }
+            : undefined));
     if (!subject) {
       throw new ScriptError(
         cmd.line,

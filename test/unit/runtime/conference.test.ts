@@ -215,6 +215,14 @@ describe('conference semantics (simulated)', () => {
       expect.objectContaining({ status: 200, body: '{"muted":"2"}' }),
       expect.objectContaining({ status: 404 }),
     ]);
+    // A conference created by a join is addressed by its name, too (no space needed after the colon).
+    const joined = await simulate(set, {
+      target: { conference: 'h' },
+      script: 'call a; h:http POST /mute-all',
+    });
+    expect(of(joined.transcript, 'conference:h', 'respond')).toEqual([
+      expect.objectContaining({ status: 200 }),
+    ]);
   });
 
   it('after-timers: a periodic announcement repeats until the flow moves on', async () => {
