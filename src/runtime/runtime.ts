@@ -329,7 +329,8 @@ export class Runtime implements SessionRuntime, ConferenceRegistry {
       });
     }
     this.startFlow({
-      session: origin.session,
+      // A leg dialled into a local conference belongs to that session; into a standalone one it lives on its own.
+      session: doc.type === 'local' ? origin.session : this.newSession(),
       flow: doc.participant,
       leg,
       source: `call:${leg.info.id}`,

@@ -215,3 +215,30 @@ describe('local conferences and links', () => {
     expect(missing.errors).toEqual([expect.stringMatching(/link: conference "overflow" is not running/)]);
   });
 });
+
+describe('dial into a standalone conference', () => {
+  it('the dialled leg stays when the caller who dialled hangs up', async () => {
+    const room = conference(
+      'room',
+      flow('room/participant', 'in', {
+        in: {
+          entry: [act('join', { muted: false, deaf: false, role: 'participant', speak: true, hear: true })],
+          dtmf: ['5'],
+          on: {
+            'dtmf:5': {
+              actions: [act('dial', { to: 'sip:carol@example.com', timeoutMs: 10_000, vars: {} })],
+            },
+          },
+        },
+      }),
+    );
+    const s = compiledSet({ conferences: [room], dialout: { allow: ['^sip:'], trunks: {} } });
+    const { transcript } = await simulate(s, {
+      target: { conference: 'room' },
+      script: 'call; dtmf 5; wait 2s; caller: hangup; wait 5s',
+    });
+    expect(of(transcript, 'carol', 'joined')).toHaveLength(1);
+    expect(of(transcript, 'carol', 'hangup')).toHaveLength(0);
+    expect(of(transcript, 'conference:room', 'end')).toHaveLength(0);
+  });
+});
