@@ -256,3 +256,28 @@ describe('FlowActor loop guard', () => {
     );
   });
 });
+
+describe('FlowActor on the real clock', () => {
+  it('fires after-timers with wall time', async () => {
+    const { RealClock } = await import('../../../src/runtime/clock.js');
+    const f = flow('t/participant', 'wait', { wait: { after: { '30': 'late' } }, late: {} });
+    const clock = new RealClock();
+    const host = new TestHost(new VirtualClock());
+    const actor = new FlowActor({
+      flow: f,
+      host,
+      clock,
+      logger: new MemoryLogger(),
+      events: new RecordingSink(),
+      expressions: celEngine,
+      source: 'call:1',
+    });
+    const started = clock.now();
+    actor.start();
+    while (actor.state !== 'late' && clock.now() - started < 2000) await new Promise((r) => setTimeout(r, 5));
+    expect(actor.state).toBe('late');
+    expect(clock.now() - started).toBeGreaterThanOrEqual(25);
+    actor.stop();
+    expect(await actor.done).toBe('stopped');
+  });
+});
