@@ -127,6 +127,8 @@ export class FlowActor {
     });
     this.doneDeferred = { promise, resolve };
     this.actor = createActor(this.buildMachine(), { clock: opts.clock });
+    // Without an error observer xstate rethrows an actor's error asynchronously, out of reach of any caller.
+    this.actor.subscribe({ error: (err) => this.crash(err) });
   }
 
   /** Resolves once when the flow ends. */
@@ -185,8 +187,10 @@ export class FlowActor {
       this.collector.feed(digit);
       return;
     }
+    const before = this.run;
     this.send({ type: 'dtmf', vars: { dtmf: { digit } } });
-    if (this.outcome) return;
+    // A key that moved the flow on is spent: it does not also start a sequence in the new state.
+    if (this.outcome || this.run !== before) return;
     this.dtmfBuffer = (this.dtmfBuffer + digit).slice(-MAX_DTMF_BUFFER);
     const state = this.currentConfig();
     const sequences = [...(state?.meta.dtmf ?? [])].sort((a, b) => b.length - a.length);

@@ -281,3 +281,21 @@ describe('FlowActor on the real clock', () => {
     expect(await actor.done).toBe('stopped');
   });
 });
+
+describe('FlowActor DTMF', () => {
+  it('a key that moves the flow on does not also count toward a sequence of the new state', async () => {
+    const f = flow('t/participant', 'a', {
+      a: { on: { dtmf: 'b' } },
+      b: { dtmf: ['1'], on: { 'dtmf:1': 'c' } },
+      c: {},
+    });
+    const { clock, actor } = make(f);
+    actor.start();
+    actor.dtmf('1');
+    await advance(clock, 10);
+    expect(actor.state).toBe('b');
+    actor.dtmf('1');
+    await advance(clock, 10);
+    expect(actor.state).toBe('c');
+  });
+});
