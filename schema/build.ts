@@ -1024,7 +1024,7 @@ export function buildSchema(): Schema {
       },
     },
     allOf: KINDS.map((kind) => ({
-      if: { properties: { kind: { const: kind } }, required: ['kind'] },
+      if: { type: 'object', properties: { kind: { const: kind } }, required: ['kind'] },
       then: { $ref: `#/$defs/${kindDoc[kind]}` },
     })),
     $defs,

@@ -29,10 +29,16 @@ export interface LoadResult {
 
 /** Deeper than this, a document cannot be a Parley document; refusing it keeps every later pass safe. */
 export const MAX_DEPTH = 128;
+/**
+ * Above this estimated nesting, text is refused before parsing: the YAML parser recurses
+ * per level, and V8 can abort the whole process (not throw) when it compiles a regex with
+ * the stack nearly exhausted, which the parser's own overflow guard cannot catch.
+ */
+const MAX_TEXT_NESTING = 256;
 /** Upper bound on nodes visited (aliases included) per document. */
-const MAX_NODES = 200_000;
+const MAX_NODES = 100_000;
 /** Aliases a document may expand while converting to data (guards against "billion laughs"). */
-const MAX_ALIAS_COUNT = 1_000;
+const MAX_ALIAS_COUNT = 100;
 
 type Pos = readonly [line: number, col: number];
 
@@ -49,6 +55,12 @@ export function loadText(file: string, text: string): LoadResult {
   };
   const diag = (pos: Pos, code: string, message: string, severity: Diagnostic['severity'] = 'error') =>
     diagnostics.push({ file, line: pos[0], col: pos[1], severity, code, message });
+
+  const nesting = estimateNesting(source);
+  if (nesting) {
+    diag(nesting, 'yaml-depth', `document is nested more than ${MAX_DEPTH} levels deep`);
+    return { documents, diagnostics };
+  }
 
   let parsed: Document.Parsed[];
   try {
@@ -74,17 +86,18 @@ export function loadText(file: string, text: string): LoadResult {
     for (const w of doc.warnings) diag(posOf(w.pos[0]), 'yaml-warning', plain(w.message), 'warning');
     if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return; // empty
 
-    const map = new PositionMap();
-    const walk = walkPositions(doc, map, posOf);
-    if (walk.problem) {
-      diag(walk.problem.pos, walk.problem.code, walk.problem.message);
-      return;
-    }
+    // Converting first lets the library's alias budget stop expansion bombs cheaply.
     let data: unknown;
     try {
       data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (err) {
       diag(posOf(doc.contents.range?.[0] ?? 0), 'yaml-alias', plain(errorText(err)));
+      return;
+    }
+    const map = new PositionMap();
+    const walk = walkPositions(doc, map, posOf);
+    if (walk.problem) {
+      diag(walk.problem.pos, walk.problem.code, walk.problem.message);
       return;
     }
     documents.push(new YamlSourceDocument(file, index, data, map, posOf(doc.contents.range?.[0] ?? 0)));
@@ -113,6 +126,51 @@ export function loadFile(path: string, displayName: string = path): LoadResult {
     };
   }
   return loadText(displayName, text);
+}
+
+/**
+ * The first position where nesting could exceed MAX_TEXT_NESTING, if any. Over-estimates
+ * on purpose (indentation, `- `/`? `/`: ` indicators and open brackets all count), so
+ * anything it lets through is shallow enough for the parser.
+ */
+function estimateNesting(text: string): Pos | undefined {
+  let flow = 0;
+  let line = 1;
+  let i = 0;
+  while (i < text.length) {
+    const end = text.indexOf('\n', i);
+    const stop = end === -1 ? text.length : end;
+    let depth = 0;
+    let j = i;
+    while (j < stop && text.charCodeAt(j) === 32) j++;
+    depth += j - i;
+    let quote = 0;
+    for (; j < stop; j++) {
+      const c = text.charCodeAt(j);
+      if (quote) {
+        if (c === quote) quote = 0;
+        continue;
+      }
+      // A quote opens a scalar only where a token starts; inside plain text it is just a letter.
+      if ((c === 34 || c === 39) && (j === i || /[\s[{,:]/.test(text.charAt(j - 1))))
+        quote = c; // " '
+      else if (c === 91 || c === 123)
+        flow++; // [ {
+      else if ((c === 93 || c === 125) && flow > 0)
+        flow--; // ] }
+      else if ((c === 45 || c === 63 || c === 58) && isSpaceAt(text, j + 1, stop)) depth++; // - ? :
+      if (depth + flow > MAX_TEXT_NESTING) return [line, j - i + 1];
+    }
+    i = stop + 1;
+    line++;
+  }
+  return undefined;
+}
+
+function isSpaceAt(text: string, j: number, stop: number): boolean {
+  if (j >= stop) return true;
+  const c = text.charCodeAt(j);
+  return c === 32 || c === 9 || c === 13;
 }
 
 // ───────────────────────────── errors ─────────────────────────────

@@ -52,8 +52,11 @@ function compiledSchema(): Compiled {
   // Read by editors (yaml-language-server) and by this module; no validation meaning.
   ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
   const defNames = new Map<unknown, string>();
-  for (const [name, def] of Object.entries((schema.$defs ?? {}) as Record<string, unknown>)) {
+  for (const [name, def] of Object.entries((schema.$defs ?? {}) as Record<string, SchemaNode>)) {
     defNames.set(def, name);
+    // Flat unions repeat a type's pattern; the pattern still says which type was meant.
+    if (typeof def.pattern === 'string' && valueCodeOf(name) !== 'invalid-value')
+      defNames.set(def.pattern, name);
   }
   compiled = { validate: ajv.compile(schema), schema, defNames };
   return compiled;
@@ -129,7 +132,9 @@ function explain(errors: ErrorObject[], doc: SourceDocument): Diagnostic[] {
       WORDED_KEYWORDS.has(e.keyword) && parent && typeof parent.errorMessage === 'string'
         ? parent.errorMessage
         : undefined;
-    const defName = parent ? defNames.get(parent) : undefined;
+    const defName = parent
+      ? ((e.keyword === 'pattern' ? defNames.get(parent.pattern) : undefined) ?? defNames.get(parent))
+      : undefined;
     const valueCode = defName ? valueCodeOf(defName) : 'invalid-value';
 
     // Inner errors of propertyNames repeat the outer one.
@@ -289,7 +294,9 @@ function explain(errors: ErrorObject[], doc: SourceDocument): Diagnostic[] {
         } else {
           message = `${label} is not valid: ${show(data)}`;
         }
-        const examples = e.keyword === 'pattern' && Array.isArray(parent?.examples) ? parent.examples : [];
+        // Examples make good suggestions only where the pattern is a list of words.
+        const wordList = typeof parent?.pattern === 'string' && /^\^\([a-z]+\|/.test(parent.pattern);
+        const examples = wordList && Array.isArray(parent?.examples) ? parent.examples : [];
         const s = typeof data === 'string' ? suggest(data, examples.filter(isString)) : undefined;
         const hint = s ? `did you mean "${s}"?` : undefined;
         problems.push({
