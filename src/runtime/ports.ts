@@ -89,7 +89,7 @@ export interface CallLeg {
   answer(opts: { early: boolean }): Promise<void>;
   /** Only before the call is answered; throws `CallStateError` afterwards. */
   reject(code: number, reason?: string): Promise<void>;
-  /** Idempotent. */
+  /** Idempotent. On a call not yet answered it refuses the call (the adapter picks the status, e.g. 480). */
   hangup(reason?: string): Promise<void>;
   /** In-dialog text message (SIP MESSAGE). */
   sendMessage(text: string): Promise<void>;

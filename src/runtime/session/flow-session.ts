@@ -395,6 +395,7 @@ export class FlowSession implements FlowHost, Participant {
   private onCallEvent(e: Parameters<Parameters<CallLeg['onEvent']>[0]>[0]): void {
     switch (e.type) {
       case 'dtmf':
+        this.emit('dtmf', { digit: e.digit });
         this.flow.dtmf(e.digit);
         return;
       case 'talking':

@@ -15,7 +15,8 @@
  *                  `collected` {digits, tries}, `exhausted` {tries}
  *   - prompts:     `say` {text, to}, `play` {file | url, to, loop?}, `stop` {what},
  *                  `music` {participant, file}, `music-stop` {participant}
- *   - call:        `answer` {early?}, `reject` {code, reason?}, `hangup` {by: flow|remote, reason?},
+ *   - call:        `dtmf` {digit} (a key the far end pressed),
+ *                  `answer` {early?}, `reject` {code, reason?}, `hangup` {by: flow|remote, reason?},
  *                  `message` {text, from} (received), `send` {text, to},
  *                  `talking`, `silent`, `http` {method, path}, `respond` {status, body? (JSON)}
  *   - conference:  `join` {conference, role} (asked), `joined` {conference, role} (by the call) and
@@ -48,6 +49,7 @@ const MAIN_FIELD: Record<string, string> = {
   log: 'text',
   state: 'state',
   collected: 'digits',
+  dtmf: 'digit',
 };
 
 function show(v: TranscriptValue): string {
