@@ -400,7 +400,9 @@ export class ConferenceActor implements ConferenceControl {
     const members = this.members();
     for (const m of members) await this.leaveNow(m);
     this.flow?.send({ type: 'ended', vars: { reason } });
-    this.flow?.stop();
+    // The `ended` handler gets one clock turn (log, notify elsewhere) before the flow stops.
+    const flow = this.flow;
+    if (flow) this.ports.clock.setTimeout(() => flow.stop(), 0);
     for (const r of [...this.recordings]) await r.stop().catch((err) => this.logError('recording stop', err));
     for (const l of [...this.links]) await this.ports.media.unlink(this.mediaName, l).catch(() => undefined);
     this.links.clear();

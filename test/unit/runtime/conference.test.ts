@@ -354,3 +354,19 @@ describe('played', () => {
     ]);
   });
 });
+
+describe('ended', () => {
+  it('the conference flow handles ended before it stops', async () => {
+    const participant = flow('e/participant', 'in', { in: { entry: [join()] } });
+    const conf = flow('e/conference', 'main', {
+      main: { on: { ended: { actions: [act('log', { text: 'over: ${reason}' })] } } },
+    });
+    const set = compiledSet({
+      conferences: [conference('e', participant, { conference: conf, limits: { idleMs: 1000 } })],
+    });
+    const { transcript } = await simulate(set, { script: 'start conference e; wait 2s' });
+    expect(of(transcript, 'conference:e', 'log')).toEqual([
+      expect.objectContaining({ t: 1000, text: 'over: idle' }),
+    ]);
+  });
+});
