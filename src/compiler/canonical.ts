@@ -1,24 +1,81 @@
 /**
- * Canonical JSON: object keys sorted, `undefined` members dropped, no whitespace.
- * Two equal values always give the same text, so its SHA-256 names a version.
+ * Canonical JSON: object keys sorted (by UTF-16 code units), `undefined` members
+ * dropped (in arrays: null, as JSON.stringify does), no whitespace. Two equal values
+ * always give the same text, so its SHA-256 names a version.
  */
 import { createHash } from 'node:crypto';
 
+/**
+ * Canonical text of objects already serialized: a set embeds its flows' machines,
+ * whose text was computed for their own versions. Entries live as long as the objects.
+ */
+const memo = new WeakMap<object, string>();
+
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
+  return write(value) ?? 'null';
 }
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : sortKeys(v)));
-  if (typeof value === 'object' && value !== null) {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[key];
-      if (v !== undefined) out[key] = sortKeys(v);
-    }
-    return out;
+function write(value: unknown): string | undefined {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+    case 'object':
+      break;
+    case 'bigint':
+      throw new TypeError('canonicalJson: bigint is not JSON');
+    default:
+      return undefined; // undefined, functions, symbols: dropped like JSON.stringify
   }
-  return value;
+  const obj = value as object;
+  const cached = memo.get(obj);
+  if (cached !== undefined) return cached;
+  // Plain concatenation: V8 builds ropes, far cheaper here than arrays and join.
+  if (Array.isArray(obj)) {
+    let text = '[';
+    for (let i = 0; i < obj.length; i++) {
+      if (i > 0) text += ',';
+      text += write(obj[i]) ?? 'null';
+    }
+    return `${text}]`;
+  }
+  const rec = obj as Record<string, unknown>;
+  const keys = Object.keys(rec);
+  if (keys.length > 1) keys.sort();
+  let text = '{';
+  let first = true;
+  for (const key of keys) {
+    const v = write(rec[key]);
+    if (v === undefined) continue;
+    text += first ? quoted(key) : `,${quoted(key)}`;
+    text += `:${v}`;
+    first = false;
+  }
+  return `${text}}`;
+}
+
+/** Object keys repeat endlessly (type, params, src, line, col…): quote each once. */
+const keyText = new Map<string, string>();
+
+function quoted(key: string): string {
+  let q = keyText.get(key);
+  if (q === undefined) {
+    q = JSON.stringify(key);
+    if (keyText.size < 10_000) keyText.set(key, q);
+  }
+  return q;
+}
+
+/** Canonical text of `value`, remembered so that a larger value embedding it reuses it. */
+export function canonicalJsonMemo(value: object): string {
+  const cached = memo.get(value);
+  if (cached !== undefined) return cached;
+  const text = canonicalJson(value);
+  memo.set(value, text);
+  return text;
 }
 
 /** SHA-256 of a string (UTF-8), hex. */

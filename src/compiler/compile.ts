@@ -18,7 +18,7 @@ import type {
   SendOptions,
   TestDocument,
 } from './ast.js';
-import { versionOf } from './canonical.js';
+import { canonicalJsonMemo, sha256, versionOf } from './canonical.js';
 import { globPattern } from './check/util.js';
 import type { NodePath, SourceRef } from './diagnostics.js';
 import { parseDuration } from './duration.js';
@@ -289,7 +289,8 @@ class FlowCompiler {
       context: { vars: { ...this.flow.vars } },
       states,
     };
-    return { id: this.flow.id, version: versionOf(machine), machine };
+    // Memoised: the set's version embeds this machine's canonical text again.
+    return { id: this.flow.id, version: sha256(canonicalJsonMemo(machine)), machine };
   }
 
   private at(p: NodePath): SourceRef {

@@ -1,0 +1,132 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the generated YAML carries the language's own `${...}` placeholders
+/**
+ * Validation benchmark: writes 1,000 realistic conference files plus a routes file
+ * to a temporary folder, compiles them with `compilePaths` (load, schema, checks,
+ * compile), and prints one JSON line. Target: under 2 s on a 2-core machine.
+ *
+ *   npm run bench:validate [-- --files 1000]
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { compilePaths } from '../../src/compiler/index.js';
+
+const arg = process.argv.indexOf('--files');
+const count = arg > 0 ? Number(process.argv[arg + 1]) : 1000;
+
+function conference(i: number): string {
+  const name = `team-${String(i).padStart(4, '0')}`;
+  const pin = String(100000 + ((i * 7919) % 900000));
+  const moderated = i % 3 === 0;
+  return `# yaml-language-server: $schema=../../../schema/parley.schema.json
+kind: conference
+name: ${name}
+description: Weekly call of team ${i}
+audio: { rate: ${i % 2 === 0 ? 48000 : 16000}, vad: true, denoise: ${i % 4 === 0} }
+limits: { participants: ${50 + (i % 200)}, idle: 2m, pinFailures: 5, lockout: 10m }
+record: { mix: ${i % 5 === 0}, file: "${name}-\${conference.name}" }
+vars: { pin: "${pin}", moderatorPin: "${pin.split('').reverse().join('')}" }
+participant:
+  start: greet
+  vars: { role: participant }
+  states:
+    greet:
+      play: ../../sounds/welcome.wav
+      then: pin
+    pin:
+      collect: { prompt: { say: "Enter the access code for ${name}, then pound." }, digits: 6, end: "#", timeout: 10s, tries: 3 }
+      on:
+        collected:
+          - { if: "digits == conference.vars.pin", goto: join }
+          - { if: "digits == conference.vars.moderatorPin", set: { role: '"moderator"' }, goto: join-moderator }
+          - { if: "visits < 3", say: "That code is not valid.", goto: pin }
+          - bye
+        exhausted: bye
+        hangup: end
+    join:
+      do:
+        - say: "You are joining ${name}. There are \${conference.participants} people here."
+        - join: { muted: ${moderated}, role: participant${moderated ? ', music: ../../sounds/hold.wav' : ''} }
+      on:
+        dtmf "*6": { toggle: mute }
+        dtmf "*4": { toggle: deaf }
+        dtmf "#": { say: { text: "\${conference.participants} participants.", to: self } }
+        message: { log: "message from \${message.from}: \${message.text}" }
+        full: { say: "The conference is full.", goto: bye }
+        after 45m: { say: "This call has lasted 45 minutes." }
+    join-moderator:
+      join: { role: moderator }
+      on:
+        dtmf "*1": { unmute: all }
+        dtmf "*2": { mute: others }
+        dtmf "*9": { record: { what: conference, file: "${name}-\${call.id}" } }
+        dtmf "*0": { end: true }
+        http:
+          - { if: "request.method == 'POST'", do: [ { notify: { event: wrap-up, to: participants } }, { respond: { status: 202 } } ] }
+          - respond: { status: 405, body: { error: "use POST" } }
+        wrap-up: { say: "The meeting ends in five minutes." }
+    bye: { say: "Goodbye.", then: hangup }
+conference:
+  on:
+    started: { log: "conference \${conference.name} started" }
+    joined:
+      - { if: "participant.role == 'moderator'", say: { text: "The moderator has joined.", to: all } }
+      - say: { text: "A participant has joined.", to: others }
+    left: { say: { text: "A participant has left.", to: all } }
+    empty: { log: "\${conference.name} is empty" }
+`;
+}
+
+function routes(n: number): string {
+  const lines = [
+    'kind: routes',
+    'dialout:',
+    '  allow: ["^sip:\\\\+\\\\d{8,15}@trunk\\\\.example\\\\.com$"]',
+    'routes:',
+  ];
+  lines.push(
+    '  - match: { from: "^anonymous@" }',
+    '    reject: { code: 403, reason: Anonymous calls refused }',
+  );
+  for (let i = 0; i < n; i += 25) {
+    const block = String(Math.floor(i / 25)).padStart(2, '0');
+    lines.push(`  - match: { to: "^conf-(?<room>${block}\\\\d{2})$", transport: [udp, tcp] }`);
+    lines.push('    conference: "team-${room}"');
+    lines.push('    vars: { dialled: "${room}" }');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const root = mkdtempSync(path.join(os.tmpdir(), 'parley-bench-'));
+try {
+  mkdirSync(path.join(root, 'sounds'));
+  writeFileSync(path.join(root, 'sounds', 'welcome.wav'), 'RIFF');
+  writeFileSync(path.join(root, 'sounds', 'hold.wav'), 'RIFF');
+  for (let i = 0; i < count; i++) {
+    const folder = path.join(root, 'teams', String(Math.floor(i / 100)));
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(path.join(folder, `team-${String(i).padStart(4, '0')}.yaml`), conference(i));
+  }
+  writeFileSync(path.join(root, 'routes.yaml'), routes(count));
+
+  const start = performance.now();
+  const result = compilePaths([root]);
+  const seconds = (performance.now() - start) / 1000;
+  const errors = result.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0 || !result.set) {
+    console.error(errors.slice(0, 10));
+    throw new Error(`the generated configuration did not compile (${errors.length} errors)`);
+  }
+  const cpus = os.cpus();
+  console.log(
+    JSON.stringify({
+      files: count,
+      seconds: Number(seconds.toFixed(3)),
+      warnings: result.diagnostics.length,
+      machine: { cpu: cpus[0]?.model ?? 'unknown', nproc: os.availableParallelism(), node: process.version },
+    }),
+  );
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
