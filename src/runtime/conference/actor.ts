@@ -265,6 +265,14 @@ export class ConferenceActor implements ConferenceControl {
     return this.setFlag([id], flag, !m[flag]);
   }
 
+  /** A flow's `stop: play`: the member no longer gets music on hold. */
+  dropMusic(id: string): void {
+    const m = this.memberMap.get(id);
+    if (!m) return;
+    this.stopMusic(m);
+    m.music = undefined;
+  }
+
   resolve(audience: Audience, ctx: AudienceContext): string[] {
     return resolveAudience(audience, this.members(), ctx);
   }

@@ -202,6 +202,7 @@ export class FlowSession implements FlowHost, Participant {
         if (action.params.what !== 'record') {
           for (const a of this.prompts) a.abort();
           this.prompts.clear();
+          this.current?.dropMusic(this.id);
         }
         if (action.params.what !== 'play') {
           for (const r of [...this.recordings]) await r.stop();

@@ -370,3 +370,26 @@ describe('ended', () => {
     ]);
   });
 });
+
+describe('stop', () => {
+  it('stop: play ends looping prompts and music on hold of this participant', async () => {
+    const participant = flow('s/participant', 'in', {
+      in: {
+        entry: [
+          join({ music: 'hold.wav' }),
+          act('play', { url: 'https://example.com/loop.wav', loop: true, to: 'self' }),
+        ],
+        dtmf: ['0'],
+        on: { 'dtmf:0': { actions: [act('stop', { what: 'play' })] } },
+      },
+    });
+    const set = compiledSet({ conferences: [conference('s', participant)] });
+    const { transcript } = await simulate(set, {
+      target: { conference: 's' },
+      script: 'call; wait 2s; dtmf 0; wait 1s; call b; b: hangup',
+    });
+    const c = of(transcript, 'conference:s').filter((e) => e.type.startsWith('music'));
+    expect(c.map((e) => `${e.t}:${e.type}`)).toEqual(['0:music', '2000:music-stop']);
+    expect(of(transcript, 'caller', 'stop')).toEqual([expect.objectContaining({ t: 2000, what: 'play' })]);
+  });
+});
