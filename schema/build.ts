@@ -41,6 +41,37 @@ const CIDR = '^(([0-9]{1,3}\\.){3}[0-9]{1,3}(/[0-9]{1,2})?|[0-9A-Fa-f:.]*:[0-9A-
 const HEADER_NAME = "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$";
 const DTMF_KEY = '^[0-9A-D*#]$';
 
+/** As in `src/compiler/ast.ts` (the schema has no imports, so a unit test keeps these equal). */
+export const PARTICIPANT_EVENT_NAMES = [
+  'collected',
+  'exhausted',
+  'dtmf',
+  'played',
+  'joined',
+  'left',
+  'full',
+  'answered',
+  'busy',
+  'no-answer',
+  'failed',
+  'hangup',
+  'message',
+  'http',
+  'talking',
+  'silent',
+  'recorded',
+];
+export const CONFERENCE_EVENT_NAMES = [
+  'started',
+  'joined',
+  'left',
+  'empty',
+  'ended',
+  'http',
+  'recorded',
+  'message',
+];
+
 const ref = (name: string, description: string, examples: unknown[], extra: Schema = {}): Schema => ({
   $ref: `#/$defs/${name}`,
   description,
@@ -299,6 +330,15 @@ const joinOptions = obj('Options of `join`.', {
     'audio/hold.wav',
   ]),
 });
+const sendOptions = obj(
+  'Options of `send`.',
+  {
+    text: ref('Template', 'Message text (a template).', ['Hello ${participant.from}']),
+    to: ref('Audience', 'Who receives it. Default self.', ['self', 'all']),
+  },
+  { required: ['text'] },
+);
+
 const ACTIONS: Record<string, Schema> = {
   answer: {
     type: ['boolean', 'object'],
@@ -388,12 +428,7 @@ const ACTIONS: Record<string, Schema> = {
     type: ['string', 'object'],
     description: 'Send an in-call text message (SIP MESSAGE): a template, or `{ text, to }`.',
     examples: ['Recording has started.', { text: 'You are muted.', to: 'participant' }],
-    properties: {
-      text: ref('Template', 'Message text (a template).', ['Hello ${participant.from}']),
-      to: ref('Audience', 'Who receives it. Default self.', ['self', 'all']),
-    },
-    required: ['text'],
-    additionalProperties: false,
+    ...objectPart(sendOptions),
     errorMessage: 'expected text or { text, to }',
   },
   respond: ref('RespondOptions', 'Answer the HTTP request that raised the current `http` event.', [
@@ -425,6 +460,9 @@ const ACTIONS: Record<string, Schema> = {
 const ACTION_NAMES = Object.keys(ACTIONS);
 
 const actionDefs: Record<string, Schema> = {
+  SayOptions: sayOptions,
+  PlayOptions: playOptions,
+  SendOptions: sendOptions,
   CollectOptions: obj(
     'Options of `collect`.',
     {
@@ -630,6 +668,8 @@ const flowDefs: Record<string, Schema> = {
     ],
     propertyNames: {
       pattern: EVENT_NAME,
+      // The built-in events; editors offer them and the validator suggests the closest.
+      examples: [...new Set([...PARTICIPANT_EVENT_NAMES, ...CONFERENCE_EVENT_NAMES])],
       errorMessage:
         'expected an event: a built-in or custom lower-kebab-case name, dtmf "<keys>" or after <duration>',
     },

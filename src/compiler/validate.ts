@@ -242,10 +242,15 @@ function explain(errors: ErrorObject[], doc: SourceDocument): Diagnostic[] {
         const name = String(e.params.propertyName);
         const inner =
           isObject(e.schema) && typeof e.schema.errorMessage === 'string' ? e.schema.errorMessage : '';
+        const known = isObject(e.schema) && Array.isArray(e.schema.examples) ? e.schema.examples : [];
+        const s =
+          suggest(name, known.filter(isString)) ?? (known.includes('dtmf') ? eventFix(name) : undefined);
+        const hint = s ? `did you mean ${s.includes('"') ? s : `"${s}"`}?` : undefined;
         problems.push({
           ref: doc.keyAt([...path, name]),
           code: 'invalid-name',
-          message: `invalid name "${name}"${inner ? `: ${inner}` : ''}`,
+          message: `invalid name "${name}"${inner ? `: ${inner}` : ''}${hint ? ` — ${hint}` : ''}`,
+          ...(hint ? { hint } : {}),
         });
         continue;
       }
@@ -412,6 +417,15 @@ function valueCodeOf(defName: string): string {
     default:
       return 'invalid-value';
   }
+}
+
+/** The well-formed spelling of a near-miss `dtmf "<keys>"` or `after <duration>` event. */
+function eventFix(name: string): string | undefined {
+  const dtmf = /^dtmf\s*['"]?([0-9A-Da-d*#]+)['"]?$/.exec(name.trim());
+  if (dtmf) return `dtmf "${dtmf[1]!.toUpperCase()}"`;
+  const after = /^after\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)$/.exec(name.trim());
+  if (after) return `after ${after[1]}${after[2]}`;
+  return undefined;
 }
 
 /** `{ required: ["x"] }` → "x"; anything else → undefined. */

@@ -197,7 +197,7 @@ describe('values', () => {
 
   it('checks event and state names', () => {
     expect(errs(conf('states:\n  a:\n    on: { dtmf *6: a }'))).toEqual([
-      '6:13 invalid-name: invalid name "dtmf *6": expected an event: a built-in or custom lower-kebab-case name, dtmf "<keys>" or after <duration>',
+      '6:13 invalid-name: invalid name "dtmf *6": expected an event: a built-in or custom lower-kebab-case name, dtmf "<keys>" or after <duration> — did you mean dtmf "*6"?',
     ]);
     expect(errs(conf('states:\n  hangup: { say: x }'))).toHaveLength(1);
   });
