@@ -9,7 +9,7 @@ import type { NodePath } from '../diagnostics.js';
 import { isTemplate } from '../expr.js';
 import { type FlowAction, type FlowModel, isUrl, type Unit } from '../model.js';
 import { suggest } from '../suggest.js';
-import type { CheckContext } from './context.js';
+import { type CheckContext, where } from './context.js';
 import { checkSource } from './exprs.js';
 import { allActions } from './flows.js';
 import {
@@ -100,7 +100,16 @@ function matchRegexes(
   return out;
 }
 
+/** A route and where it is: routes are tried in file order, across routes documents. */
+interface PlacedRoute {
+  unit: Unit;
+  index: number;
+  route: Route;
+}
+
 export function checkRoutes(ctx: CheckContext): void {
+  const earlier: PlacedRoute[] = [];
+  const trunks = new Map<string, Unit>();
   for (const unit of ctx.routes) {
     const routes = Array.isArray(unit.data.routes) ? unit.data.routes : [];
     routes.forEach((route, i) => {
@@ -129,9 +138,23 @@ export function checkRoutes(ctx: CheckContext): void {
         if (typeof value === 'string') checkSource(ctx, unit, { kind: 'template', value, path: p }, scope);
       }
       checkRouteTarget(ctx, unit, route, base);
-      checkShadowed(ctx, unit, routes, i);
+      checkShadowed(ctx, { unit, index: i, route }, earlier);
+      earlier.push({ unit, index: i, route });
     });
     checkDialoutPolicy(ctx, unit);
+    for (const name of Object.keys(unit.data.dialout?.trunks ?? {})) {
+      const first = trunks.get(name);
+      if (!first) trunks.set(name, unit);
+      else {
+        ctx.report(
+          unit,
+          ['dialout', 'trunks', name],
+          'duplicate-name',
+          `trunk "${name}" is already defined at ${where(first, ['dialout', 'trunks', name])}`,
+          { key: true },
+        );
+      }
+    }
   }
 }
 
@@ -199,19 +222,18 @@ function covers(earlier: RouteMatch | undefined, later: RouteMatch | undefined):
   return true;
 }
 
-function checkShadowed(ctx: CheckContext, unit: Unit, routes: Route[], i: number): void {
-  const later = routes[i] as Route;
-  for (let j = 0; j < i; j++) {
-    const earlier = routes[j] as Route;
-    if (!covers(earlier.match, later.match)) continue;
-    const at = unit.doc.at(['routes', j]);
+function checkShadowed(ctx: CheckContext, later: PlacedRoute, earlier: PlacedRoute[]): void {
+  for (const e of earlier) {
+    if (!covers(e.route.match, later.route.match)) continue;
+    const at = e.unit.doc.at(['routes', e.index]);
+    const place = at.file === later.unit.doc.file ? `line ${at.line}` : `${at.file}:${at.line}`;
     const why =
-      earlier.match === undefined || Object.keys(earlier.match).length === 0 ? ' (it has no match)' : '';
+      e.route.match === undefined || Object.keys(e.route.match).length === 0 ? ' (it has no match)' : '';
     ctx.report(
-      unit,
-      ['routes', i],
+      later.unit,
+      ['routes', later.index],
       'shadowed-route',
-      `route can never be taken: the route at line ${at.line} matches every call it would${why}`,
+      `route can never be taken: the route at ${place} matches every call it would${why}`,
     );
     return;
   }
@@ -369,17 +391,7 @@ function checkDialStart(
   if (typeof conference === 'string') {
     if (isTemplate(conference)) return; // decided at run time
     target = conferencesServing(ctx, conference)[0];
-    if (!target) {
-      if (ctx.options.partial) return;
-      const hint = suggest(conference, conferenceNames(ctx));
-      ctx.report(
-        unit,
-        [...a.path, 'conference'],
-        'unknown-conference',
-        `no conference document serves "${conference}"${meanSuffix(hint)}`,
-      );
-      return;
-    }
+    if (!target) return; // reported by checkConferenceReferences
   } else if (unit.data.kind === 'conference') target = unit;
   if (!target) return;
   const flow = ctx.flows.find((f) => f.unit === target && f.flow.kind === 'participant')?.flow;
@@ -402,6 +414,33 @@ function checkDialStart(
     starts.set(flow, set);
   }
   set.add(start);
+}
+
+/** Literal conference names in join, dial, link and unlink must be served by a conference document. */
+export function checkConferenceReferences(ctx: CheckContext): void {
+  if (ctx.options.partial) return;
+  for (const { unit, flow } of ctx.flows) {
+    for (const s of flow.states) {
+      for (const a of allActions(s)) {
+        let name: unknown;
+        let at: NodePath = a.path;
+        if (a.type === 'unlink') name = a.value;
+        else if ((a.type === 'join' || a.type === 'dial' || a.type === 'link') && isObject(a.value)) {
+          name = a.value.conference;
+          at = [...a.path, 'conference'];
+        }
+        if (typeof name !== 'string' || isTemplate(name) || conferencesServing(ctx, name).length > 0)
+          continue;
+        const hint = suggest(name, conferenceNames(ctx));
+        ctx.report(
+          unit,
+          at,
+          'unknown-conference',
+          `no conference document serves "${name}"${meanSuffix(hint)}`,
+        );
+      }
+    }
+  }
 }
 
 /** Audio files named by play, collect prompts and join music must exist, relative to their YAML file. */

@@ -6,6 +6,7 @@ import type { Diagnostic } from '../diagnostics.js';
 import type { Unit } from '../model.js';
 import {
   checkAudioFiles,
+  checkConferenceReferences,
   checkDials,
   checkDuplicateNames,
   checkNotify,
@@ -26,6 +27,7 @@ export function checkUnits(units: Unit[], options: CheckOptions): Diagnostic[] {
   const dialStarts = checkDials(ctx);
   checkFlows(ctx, dialStarts);
   checkFlowExpressions(ctx);
+  checkConferenceReferences(ctx);
   checkAudioFiles(ctx);
   checkNotify(ctx);
   return ctx.diagnostics;

@@ -340,3 +340,46 @@ describe('names, tests and files', () => {
     expect(check(text, { files: ['/cfg/prompts/hi.wav', '/cfg/moh.wav'] })).toEqual([]);
   });
 });
+
+describe('references across documents', () => {
+  it('finds shadowed routes across routes documents and duplicate trunks', () => {
+    const d = check(`kind: routes
+dialout: { allow: ["^sip:"], trunks: { main: { proxy: "sip:a.example.com" } } }
+routes:
+  - conference: lobby
+---
+kind: routes
+dialout: { allow: ["^sip:"], trunks: { main: { proxy: "sip:b.example.com" } } }
+routes:
+  - match: { to: x }
+    conference: lobby
+---
+kind: conference
+name: lobby
+participant: { do: [ { join: true } ] }
+`);
+    expect(d.map((x) => [x.code, x.line, x.message])).toEqual([
+      ['duplicate-name', 7, 'trunk "main" is already defined at /cfg/main.yaml:2'],
+      [
+        'shadowed-route',
+        9,
+        'route can never be taken: the route at line 4 matches every call it would (it has no match)',
+      ],
+    ]);
+  });
+
+  it('checks literal conference names in join, dial, link and unlink', () => {
+    const d = check(
+      conf(`  do:
+    - join: { conference: lobby }
+    - link: { conference: lobyy }
+    - unlink: "room-\${vars.n}"
+    - dial: { to: "sip:a@b", conference: nowhere }
+`),
+    );
+    expect(d.map((x) => x.message)).toEqual([
+      'no conference document serves "lobyy"; did you mean "lobby"?',
+      'no conference document serves "nowhere"',
+    ]);
+  });
+});

@@ -1,0 +1,35 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, canonicalJsonMemo, sha256, versionOf } from '../../../src/compiler/canonical.js';
+
+describe('canonicalJson', () => {
+  it('sorts keys at every level and drops undefined members', () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined }], c: 'x' }, u: undefined })).toBe(
+      '{"a":{"c":"x","d":[3,{"z":1}]},"b":1}',
+    );
+    expect(canonicalJson([undefined, null, 'é"\n'])).toBe('[null,null,"é\\"\\n"]');
+    expect(canonicalJson({ '10': 1, '9': 2, b: 3 })).toBe('{"10":1,"9":2,"b":3}');
+  });
+
+  it('gives the same text for equal values regardless of key order, and parses back', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        const text = canonicalJson(v);
+        expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(v)));
+        const reordered = JSON.parse(JSON.stringify(v), (_k, x: unknown) =>
+          x && typeof x === 'object' && !Array.isArray(x)
+            ? Object.fromEntries(Object.entries(x).reverse())
+            : x,
+        );
+        expect(canonicalJson(reordered)).toBe(text);
+      }),
+    );
+  });
+
+  it('reuses remembered texts inside larger values', () => {
+    const inner = { b: 2, a: 1 };
+    const text = canonicalJsonMemo(inner);
+    expect(canonicalJson({ x: inner })).toBe(`{"x":${text}}`);
+    expect(versionOf({ x: inner })).toBe(sha256('{"x":{"a":1,"b":2}}'));
+  });
+});
