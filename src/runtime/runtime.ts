@@ -8,6 +8,7 @@ import type { CompiledConference, CompiledScenario, CompiledSet } from '../compi
 import { ConferenceActor, type ConferenceRegistry } from './conference/actor.js';
 import { DialRefusedError, errorMessage, RuntimeError } from './errors.js';
 import type { HostAction } from './flow/types.js';
+import { DEFAULT_LOCKOUT_MS, PinLockout } from './lockout.js';
 import type { CallLeg, DialRequest, HttpRequest, RuntimePorts } from './ports.js';
 import { type RouteDecision, Router } from './router.js';
 import { type DialOrigin, FlowSession, type SessionRuntime } from './session/flow-session.js';
@@ -28,6 +29,7 @@ export class Runtime implements SessionRuntime, ConferenceRegistry {
   private readonly flows = new Map<string, FlowSession>();
   private seq = 0;
   private readonly regexes = new Map<string, RegExp>();
+  private readonly lockout = new PinLockout();
 
   constructor(set: CompiledSet, ports: RuntimePorts) {
     this.set = set;
@@ -147,7 +149,7 @@ export class Runtime implements SessionRuntime, ConferenceRegistry {
       captures: Record<string, string>;
       vars: Record<string, unknown>;
     },
-  ): Promise<FlowSession> {
+  ): Promise<FlowSession | undefined> {
     const session = this.newSession();
     if (t.kind === 'conference') {
       const doc = this.conferenceDoc(t.name);
@@ -158,7 +160,26 @@ export class Runtime implements SessionRuntime, ConferenceRegistry {
           `conference "${t.name}" is local: it cannot be called into`,
         );
       }
+      const limit = doc.limits.pinFailures;
+      const source = leg.info.source;
+      if (limit !== undefined && this.lockout.locked(doc.name, source, this.ports.clock.now())) {
+        this.emit(`call:${leg.info.id}`, 'reject', { code: 403, reason: 'locked out' });
+        await leg.reject(403, 'Forbidden');
+        return undefined;
+      }
+      const onEntries =
+        limit === undefined
+          ? undefined
+          : (result: { joined: boolean; entries: number }) => {
+              const now = this.ports.clock.now();
+              const lockoutMs = doc.limits.lockoutMs ?? DEFAULT_LOCKOUT_MS;
+              if (this.lockout.record(doc.name, source, result, limit, lockoutMs, now)) {
+                this.ports.logger.warn({ conference: doc.name, source }, 'PIN failures: source locked out');
+                this.emit(`conference:${t.name}`, 'lockout', { source, until: now + lockoutMs });
+              }
+            };
       return this.startFlow({
+        ...(onEntries ? { onEntries } : {}),
         session,
         flow: doc.participant,
         leg,

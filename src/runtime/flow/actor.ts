@@ -343,6 +343,7 @@ export class FlowActor {
     void (async () => {
       // The transcript shows the state once the transition's own actions have run.
       if (transition.length > 0 && !(await this.runList(transition, run, run.event))) return false;
+      if (run.abort.signal.aborted || this.flowAbort.signal.aborted) return false;
       this.emit('state', { state: run.name });
       return this.runList(list, run, run.event);
     })().then((completed) => {
@@ -385,7 +386,7 @@ export class FlowActor {
         return false;
       }
     }
-    return true;
+    return !run.abort.signal.aborted && !this.flowAbort.signal.aborted;
   }
 
   private async execute(ref: ActionRef, run: StateRun, event: FlowEvent, visits: number): Promise<void> {

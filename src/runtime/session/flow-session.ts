@@ -54,6 +54,11 @@ export interface FlowSessionOptions {
   captures?: Record<string, string>;
   vars?: Record<string, unknown>;
   start?: string;
+  /**
+   * Told once how the call's DTMF entries went: at its first join, or when it ends
+   * without one (for PIN lockout).
+   */
+  onEntries?: (result: { joined: boolean; entries: number }) => void;
 }
 
 export class FlowSession implements FlowHost, Participant {
@@ -70,6 +75,9 @@ export class FlowSession implements FlowHost, Participant {
   private readonly life = new AbortController();
   private unsubscribe: (() => void) | undefined;
   private closed = false;
+  /** DTMF entries collected before the first join (PIN lockout). */
+  private entries = 0;
+  private entriesReported = false;
 
   constructor(opts: FlowSessionOptions) {
     this.opts = opts;
@@ -83,7 +91,12 @@ export class FlowSession implements FlowHost, Participant {
       host: this,
       clock: this.ports.clock,
       logger: this.ports.logger,
-      events: this.ports.events,
+      events: {
+        emit: (e) => {
+          if (e.type === 'collected') this.entries++;
+          this.ports.events.emit(e);
+        },
+      },
       expressions: this.ports.expressions,
       source: opts.source,
       ...(opts.vars ? { vars: opts.vars } : {}),
@@ -382,6 +395,7 @@ export class FlowSession implements FlowHost, Participant {
     this.emit('join', { conference: conf.name, role: action.params.role });
     const result = await conf.join(this, action.params);
     if (result === 'joined') {
+      this.reportEntries(true);
       this.current = conf;
       this.emit('joined', { conference: conf.name, role: action.params.role });
       this.flow.send({ type: 'joined', participant: this.id, vars: { conference: conf.scopeValue() } });
@@ -424,10 +438,17 @@ export class FlowSession implements FlowHost, Participant {
     void this.close(reason);
   }
 
+  private reportEntries(joined: boolean): void {
+    if (this.entriesReported) return;
+    this.entriesReported = true;
+    this.opts.onEntries?.({ joined, entries: this.entries });
+  }
+
   /** Ends this flow's run: leaves its conference, hangs up its leg, stops the flow. Idempotent. */
   async close(reason: string, hangup = true): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.reportEntries(false);
     this.unsubscribe?.();
     for (const a of this.prompts) a.abort();
     this.prompts.clear();

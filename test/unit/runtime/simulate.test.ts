@@ -156,3 +156,35 @@ describe('simulate: PIN conference through the routes', () => {
     expect(bad.failures[1]).toMatch(/absent\[0\]/);
   });
 });
+
+describe('PIN lockout', () => {
+  it('refuses a source after limits.pinFailures failed entries, until the lockout has passed', async () => {
+    const set = compiledSet({
+      routes: pinSet.routes,
+      conferences: [
+        conference('room-*', pinFlow, {
+          vars: { pin: '1234' },
+          limits: { idleMs: 60_000, pinFailures: 3, lockoutMs: 60_000 },
+        }),
+      ],
+    });
+    const { transcript } = await simulate(set, {
+      script: [
+        // Keys pressed while "That code is not valid." plays are not an entry: wait for the prompt.
+        'call a to conf-1234 source 198.51.100.7; dtmf 1#; wait 3s; dtmf 2#; hangup',
+        'call b to conf-1234 source 198.51.100.7; dtmf 3#; hangup',
+        'call c to conf-1234 source 198.51.100.7',
+        'call d to conf-1234 source 203.0.113.1; dtmf 1234#',
+        'wait 61s',
+        'call e to conf-1234 source 198.51.100.7; dtmf 1234#',
+      ].join('\n'),
+    });
+    expect(pick(transcript, 'lockout')).toEqual([expect.objectContaining({ source: '198.51.100.7' })]);
+    expect(transcript.filter((e) => e.who === 'c' && e.type === 'reject')).toEqual([
+      expect.objectContaining({ code: 403, reason: 'locked out' }),
+    ]);
+    expect(
+      transcript.filter((e) => e.type === 'joined' && e.conference === 'room-1234').map((e) => e.who),
+    ).toEqual(['d', 'e']);
+  });
+});
