@@ -12,6 +12,7 @@ export {
 export { celExpressions } from './expressions.js';
 export { ENTRY_DONE, FlowActor, type FlowActorOptions } from './flow/actor.js';
 export type { ActionContext, FlowEvent, FlowHost, FlowOutcome, HostAction } from './flow/types.js';
+export { DEFAULT_LOCKOUT_MS, PinLockout } from './lockout.js';
 export type * from './ports.js';
 export { type RouteDecision, type RouteRequest, Router } from './router.js';
 export { type CallTarget, Runtime } from './runtime.js';

@@ -30,6 +30,7 @@ export class Runtime implements SessionRuntime, ConferenceRegistry {
   private seq = 0;
   private readonly regexes = new Map<string, RegExp>();
   private readonly lockout = new PinLockout();
+  private readonly conferenceSessions = new Map<ConferenceActor, Session>();
 
   constructor(set: CompiledSet, ports: RuntimePorts) {
     this.set = set;
@@ -282,6 +283,7 @@ export class Runtime implements SessionRuntime, ConferenceRegistry {
       dial: (action, c) => this.dialFromConference(action, c, session),
     });
     this.standalone.set(name, conf);
+    this.conferenceSessions.set(conf, session);
     const p = conf.open().then(
       () => conf,
       (err) => {
@@ -304,6 +306,10 @@ export class Runtime implements SessionRuntime, ConferenceRegistry {
 
   removed(conference: ConferenceActor): void {
     if (this.standalone.get(conference.name) === conference) this.standalone.delete(conference.name);
+    // The session of a standalone conference (its flow's local conferences and dial-outs) ends with it.
+    const session = this.conferenceSessions.get(conference);
+    this.conferenceSessions.delete(conference);
+    if (session) void session.end('conference ended');
   }
 
   // ───────────────────────────── dial-out ─────────────────────────────
