@@ -80,6 +80,16 @@ export function loadText(file: string, text: string): LoadResult {
   }
 
   parsed.forEach((doc, index) => {
+    try {
+      loadDocument(doc, index);
+    } catch (err) {
+      // Not expected (the fuzz test hunts for it), but one odd document must not sink the file.
+      diag(posOf(doc.range?.[0] ?? 0), 'internal-error', `cannot read this document: ${errorText(err)}`);
+    }
+  });
+  return { documents, diagnostics };
+
+  function loadDocument(doc: Document.Parsed, index: number): void {
     const before = diagnostics.length;
     reportParseErrors(doc, source, posOf, diag);
     if (diagnostics.length > before) return;
@@ -101,8 +111,7 @@ export function loadText(file: string, text: string): LoadResult {
       return;
     }
     documents.push(new YamlSourceDocument(file, index, data, map, posOf(doc.contents.range?.[0] ?? 0)));
-  });
-  return { documents, diagnostics };
+  }
 }
 
 /** Reads and loads a file; an unreadable file is a diagnostic, not an exception. */
@@ -294,7 +303,8 @@ function walkPositions(
     }
     const node = resolve(raw);
     if (node === undefined) return;
-    const start = (node as { range?: [number, number, number] }).range?.[0];
+    // A pair written without a value (`{ key }`) has a null value node.
+    const start = (node as { range?: [number, number, number] } | null)?.range?.[0];
     const isEmpty = isScalar(node) && node.value === null && node.source === '';
     const here = start === undefined || isEmpty ? fallback : posOf(start);
     const k = pathKey(path);
