@@ -10,7 +10,7 @@ import { sha256 } from './canonical.js';
 import { checkUnits } from './check/index.js';
 import { compileUnits } from './compile.js';
 import { compareDiagnostics, type Diagnostic, type SourceDocument } from './diagnostics.js';
-import type { CompiledSet } from './ir.js';
+import type { CompiledFlow, CompiledSet } from './ir.js';
 import { loadText } from './load.js';
 import type { Unit } from './model.js';
 import { validateDocument } from './validate.js';
@@ -50,6 +50,17 @@ export interface Source {
   /** Name diagnostics carry; audio paths are resolved relative to its folder. */
   file: string;
   text: string;
+}
+
+/** Every flow of a compiled set, in set order: each conference's participant then conference flow, then scenarios. */
+export function listFlows(set: CompiledSet): CompiledFlow[] {
+  const out: CompiledFlow[] = [];
+  for (const c of set.conferences) {
+    out.push(c.participant);
+    if (c.conference) out.push(c.conference);
+  }
+  for (const s of set.scenarios) out.push(s.flow);
+  return out;
 }
 
 function defaultFileExists(p: string): boolean {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compilePaths, compileSources, formatDiagnostic } from '../../../src/compiler/index.js';
+import { compilePaths, compileSources, formatDiagnostic, listFlows } from '../../../src/compiler/index.js';
 
 const ROUTES = `kind: routes
 routes:
@@ -142,5 +142,22 @@ describe('compilePaths', () => {
     const r = compilePaths([dir, missing]);
     expect(r.diagnostics).toEqual([expect.objectContaining({ file: missing, code: 'missing-path' })]);
     expect(r.set).toBeUndefined();
+  });
+});
+
+describe('listFlows', () => {
+  it('lists every flow of a set by id', () => {
+    const r = compileSources(
+      [
+        { file: '/cfg/a.yaml', text: `${ROUTES}---\n${LOBBY}conference: { on: { joined: { log: j } } }\n` },
+        { file: '/cfg/s.yaml', text: 'kind: scenario\nname: s\nflow: { do: [ { log: hi } ] }\n' },
+      ],
+      { fileExists: () => true },
+    );
+    expect(r.set && listFlows(r.set).map((f) => f.id)).toEqual([
+      'lobby/participant',
+      'lobby/conference',
+      's/flow',
+    ]);
   });
 });
