@@ -487,7 +487,8 @@ export class ConferenceActor implements ConferenceControl {
   }
 
   private computeRouting(m: Member): MemberRouting {
-    const members = this.members();
+    // Only one-way members need the member list; `true`/`false` cost nothing in large conferences.
+    const members = m.speak === true && m.hear === true ? [] : this.members();
     const ctx = { self: m.id };
     const speakTo =
       m.speak === true

@@ -167,6 +167,9 @@ export function wavDurationMs(data: Buffer): number | undefined {
   return undefined;
 }
 
+/** Conferences larger than this get no `hear` transcript entries. */
+export const HEAR_REPORT_LIMIT = 16;
+
 interface Mixer {
   name: string;
   members: Map<string, MemberRouting>;
@@ -330,6 +333,11 @@ export class SimMedia implements MediaPort {
   }
 
   private report(m: Mixer): void {
+    // Who-hears-whom is quadratic in the members; beyond a small conference it is noise, not insight.
+    if (m.members.size > HEAR_REPORT_LIMIT) {
+      m.hears.clear();
+      return;
+    }
     for (const id of m.members.keys()) {
       const hears = this.hears(m.name, id);
       const key = hears.join(',');

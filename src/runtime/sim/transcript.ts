@@ -28,6 +28,7 @@
  *                  `link` / `unlink` {conference, direction?}, `notify` {event, to},
  *                  `hear` {conference, hears} — whom that participant now hears
  *                  (comma-separated names, `none` for nobody), after every routing change
+ *                  (only while the conference has at most 16 members)
  *   - dial-out:    `dial` {to}, `answered` / `busy` / `no-answer` / `failed` {to, reason?}
  *
  * Every field is a flat scalar; participant ids are replaced by call names.
