@@ -393,3 +393,17 @@ describe('stop', () => {
     expect(of(transcript, 'caller', 'stop')).toEqual([expect.objectContaining({ t: 2000, what: 'play' })]);
   });
 });
+
+describe('scale', () => {
+  it('300 participants join one conference; hear entries stop beyond a small conference', async () => {
+    const participant = flow('big/participant', 'in', { in: { entry: [join()] } });
+    const set = compiledSet({ conferences: [conference('big', participant)] });
+    const script = Array.from({ length: 300 }, (_, i) => `call p${i}`).join('; ');
+    const { transcript, errors } = await simulate(set, { target: { conference: 'big' }, script });
+    expect(errors).toEqual([]);
+    const joined = of(transcript, 'conference:big', 'joined');
+    expect(joined).toHaveLength(300);
+    expect(joined.at(-1)?.participants).toBe(300);
+    expect(transcript.filter((e) => e.type === 'hear' && e.who === 'p20')).toEqual([]);
+  });
+});
