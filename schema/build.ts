@@ -661,8 +661,7 @@ const flowDefs: Record<string, Schema> = {
   },
   Handlers: {
     type: 'object',
-    description:
-      'Event handlers by event name: built-in events, `dtmf "<keys>"`, `after <duration>`, or custom lower-kebab-case events.',
+    description: `Event handlers by event name: built-in events, \`dtmf "<keys>"\` (a key sequence such as \`dtmf "*6"\`), \`after <duration>\`, or custom lower-kebab-case events sent by \`notify\`. Participant flows receive ${PARTICIPANT_EVENT_NAMES.join(', ')}; conference flows receive ${CONFERENCE_EVENT_NAMES.join(', ')}.`,
     examples: [
       { collected: 'join', 'dtmf "*6"': { toggle: 'mute' }, 'after 30s': { say: 'Still waiting.' } },
     ],
