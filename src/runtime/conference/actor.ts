@@ -192,7 +192,8 @@ export class ConferenceActor implements ConferenceControl {
       m.routing = this.computeRouting(m);
       if (existing) await this.ports.media.updateMember(this.mediaName, m.id, m.routing);
       else await this.ports.media.addMember(this.mediaName, m.id, m.routing);
-      this.emit('joined', {
+      // A member joining again (a flow re-entering its join state) only changes its options.
+      this.emit(existing ? 'rejoined' : 'joined', {
         participant: m.id,
         role: m.role,
         muted: m.muted,
@@ -211,6 +212,7 @@ export class ConferenceActor implements ConferenceControl {
           (r) => participant.deliver({ type: 'recorded', vars: { recording: r } }),
         ).catch((err) => this.logError('participant recording failed', err));
       }
+      if (existing) return 'joined';
       // The conference flow hears of the join once the participant's own flow has (next clock turn).
       const value = this.participantValue(m.id);
       this.ports.clock.setTimeout(() => {
@@ -364,7 +366,15 @@ export class ConferenceActor implements ConferenceControl {
   notify(event: string, to: 'conference' | 'participants' | Audience, ctx: AudienceContext): void {
     const payload: FlowEvent = {
       type: event,
-      vars: { event: { name: event, from: ctx.self ?? 'conference' } },
+      vars: {
+        event: {
+          name: event,
+          from:
+            ctx.self !== undefined
+              ? (this.memberMap.get(ctx.self)?.participant.from ?? ctx.self)
+              : 'conference',
+        },
+      },
       ...(ctx.self !== undefined ? { participant: ctx.self } : {}),
     };
     this.emit('notify', { event, to });

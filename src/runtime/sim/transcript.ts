@@ -21,6 +21,7 @@
  *                  `talking`, `silent`, `http` {method, path}, `respond` {status, body? (JSON)}
  *   - conference:  `join` {conference, role} (asked), `joined` {conference, role} (by the call) and
  *                  `joined` {participant, role, muted, deaf, speak, hear, participants} (by the conference),
+ *                  `rejoined` (same fields; a member joined again with new options),
  *                  `full`, `leave` {conference}, `left` {participant, role, reason, participants},
  *                  `started`, `empty`, `end` {reason},
  *                  `mute` / `unmute` / `deaf` / `undeaf` {participant},

@@ -175,12 +175,14 @@ describe('conference semantics (simulated)', () => {
     const set = compiledSet({ conferences: [conference('n', participant2, { conference: conf })] });
     const { transcript } = await simulate(set, {
       target: { conference: 'n' },
-      script: 'call a; call b; a: dtmf #; wait 1s',
+      script: 'call a from a@example.com; call b; a: dtmf #; wait 1s',
     });
     expect(of(transcript, 'conference:n', 'notify')).toEqual([
       expect.objectContaining({ event: 'hand-raised', to: 'others' }),
     ]);
-    expect(of(transcript, 'b', 'say')).toEqual([expect.objectContaining({ text: 'A hand from call-1' })]);
+    expect(of(transcript, 'b', 'say')).toEqual([
+      expect.objectContaining({ text: 'A hand from a@example.com' }),
+    ]);
     expect(of(transcript, 'a', 'say')).toEqual([]);
     // Sent to `others`: the conference flow does not get it.
     expect(of(transcript, 'conference:n', 'log')).toEqual([]);
