@@ -69,10 +69,14 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Drops `undefined` members so the output is plain JSON. */
+/**
+ * Copies `o` without its `undefined` members so the output is plain JSON. (A copy
+ * rather than `delete`, which would leave slow dictionary-mode objects behind.)
+ */
 function clean<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k];
-  return o;
+  const out = {} as T;
+  for (const k of Object.keys(o) as Array<keyof T>) if (o[k] !== undefined) out[k] = o[k];
+  return out;
 }
 
 function ms(d: string | undefined, fallback: number): number;

@@ -204,6 +204,7 @@ function checkEvents(ctx: CheckContext, { unit, flow }: FlowEntry, notified: Rea
         report('invalid-event', `"${ev}" is not an event of ${kindName} flows`);
         continue;
       }
+      if (notified.has(ev)) continue;
       const close = suggest(ev, builtin);
       if (!CUSTOM_EVENT.test(ev)) {
         report(
@@ -212,7 +213,6 @@ function checkEvents(ctx: CheckContext, { unit, flow }: FlowEntry, notified: Rea
         );
         continue;
       }
-      if (notified.has(ev)) continue;
       if (close !== undefined) report('invalid-event', `unknown event "${ev}"${meanSuffix(close)}`);
       else if (!ctx.options.partial)
         report('unraised-event', `no "notify" raises the custom event "${ev}"`, 'warning');
