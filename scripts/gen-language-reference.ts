@@ -153,7 +153,8 @@ export function renderLanguageReference(schema: Node): string {
     renderAction(name.slice(ACTION_PREFIX.length), defs[name]!, defs, line);
   }
 
-  const rest = Object.keys(defs).filter((n) => !shown.has(n));
+  // `inline-<action>` definitions only forbid a second inline action; the Actions intro says so.
+  const rest = Object.keys(defs).filter((n) => !shown.has(n) && !n.startsWith('inline-'));
   if (rest.length > 0) {
     line('## Other definitions');
     line();

@@ -192,8 +192,11 @@ function explain(errors: ErrorObject[], doc: SourceDocument): Diagnostic[] {
         continue;
       }
       case 'false schema': {
-        // From `dependentSchemas: { a: { properties: { b: false } } }`: a and b exclude each other.
-        const m = /\/dependentSchemas\/([^/]+)\/properties\/([^/]+)\/false schema$/.exec(e.schemaPath);
+        // From `dependentSchemas: { a: { properties: { b: false } } }` (or the shared
+        // `$defs/inline-a` holding the same for actions): a and b exclude each other.
+        const m = /\/(?:dependentSchemas\/|\$defs\/inline-)([^/]+)\/properties\/([^/]+)\/false schema$/.exec(
+          e.schemaPath,
+        );
         const owner = path.slice(0, -1);
         const other = m ? unescapePointer(m[1]!) : undefined;
         const here = String(path[path.length - 1]);

@@ -15,7 +15,7 @@ describe('docs/language.md', () => {
   });
 
   it('presents every definition of the schema once, under its own anchor', () => {
-    for (const name of Object.keys(schema.$defs)) {
+    for (const name of Object.keys(schema.$defs).filter((n) => !n.startsWith('inline-'))) {
       const anchor = `<a id="${name.toLowerCase()}"></a>`;
       expect(committed.split(anchor).length - 1, name).toBe(1);
     }
