@@ -3,7 +3,7 @@
  * are no errors, the compiled set. Load (positions) → validate (JSON Schema) →
  * check (meaning) → compile (machine configs). Never throws on bad input.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { type Dirent, existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Document } from './ast.js';
 import { sha256 } from './canonical.js';
@@ -142,10 +142,17 @@ export function compilePaths(paths: string[], opts: CompileOptions = {}): Compil
   );
 }
 
-function yamlFilesUnder(dir: string): string[] {
+/**
+ * YAML files under `dir`, following symbolic links (a Kubernetes ConfigMap mount is
+ * made of them) but skipping hidden entries and node_modules, each real folder once.
+ */
+function yamlFilesUnder(dir: string, seen = new Set<string>()): string[] {
   const out: string[] = [];
-  let entries: import('node:fs').Dirent[];
+  let entries: Dirent[];
   try {
+    const real = realpathSync(dir);
+    if (seen.has(real)) return out;
+    seen.add(real);
     entries = readdirSync(dir, { withFileTypes: true });
   } catch {
     return out;
@@ -153,8 +160,19 @@ function yamlFilesUnder(dir: string): string[] {
   for (const e of entries) {
     if (e.name.startsWith('.') || e.name === 'node_modules') continue;
     const full = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...yamlFilesUnder(full));
-    else if (e.isFile() && /\.ya?ml$/i.test(e.name)) out.push(full);
+    let isDir = e.isDirectory();
+    let isFile = e.isFile();
+    if (e.isSymbolicLink()) {
+      try {
+        const st = statSync(full);
+        isDir = st.isDirectory();
+        isFile = st.isFile();
+      } catch {
+        continue; // a dangling link
+      }
+    }
+    if (isDir) out.push(...yamlFilesUnder(full, seen));
+    else if (isFile && /\.ya?ml$/i.test(e.name)) out.push(full);
   }
   return out;
 }

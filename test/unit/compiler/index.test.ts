@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -135,6 +135,28 @@ describe('compilePaths', () => {
 
   it('gives the same version for the same input', () => {
     expect(compilePaths([dir]).set?.version).toBe(compilePaths([dir]).set?.version);
+  });
+
+  it('follows symbolic links as a Kubernetes ConfigMap mount lays them out', () => {
+    const mount = mkdtempSync(path.join(tmpdir(), 'parley-configmap-'));
+    try {
+      mkdirSync(path.join(mount, '..2026_01_01'));
+      writeFileSync(path.join(mount, '..2026_01_01', 'routes.yaml'), ROUTES);
+      writeFileSync(
+        path.join(mount, '..2026_01_01', 'lobby.yaml'),
+        LOBBY.replace('{ play: sounds/hello.wav }, ', ''),
+      );
+      symlinkSync('..2026_01_01', path.join(mount, '..data'));
+      symlinkSync('..data/routes.yaml', path.join(mount, 'routes.yaml'));
+      symlinkSync('..data/lobby.yaml', path.join(mount, 'lobby.yaml'));
+      symlinkSync('.', path.join(mount, 'loop'));
+      symlinkSync('missing.yaml', path.join(mount, 'dangling.yaml'));
+      const r = compilePaths([mount]);
+      expect(r.diagnostics).toEqual([]);
+      expect(r.set?.files.map((f) => path.basename(f.file))).toEqual(['lobby.yaml', 'routes.yaml']);
+    } finally {
+      rmSync(mount, { recursive: true, force: true });
+    }
   });
 
   it('reports a missing path', () => {
