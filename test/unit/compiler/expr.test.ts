@@ -5,6 +5,7 @@ import {
   evaluateExpression,
   isTemplate,
   isTruthy,
+  memberReferences,
   parseExpression,
   parseTemplate,
   renderTemplate,
@@ -33,6 +34,16 @@ describe('parseExpression', () => {
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.offset).toBe(8);
     expect(parseExpression('  ')).toMatchObject({ ok: false, message: 'empty expression' });
+  });
+});
+
+describe('memberReferences', () => {
+  it('lists root.field selections on free identifiers only', () => {
+    expect(memberReferences('vars.count < 3 && conference.vars.pin == digits && l.exists(x, x.y)')).toEqual([
+      'conference.vars',
+      'vars.count',
+    ]);
+    expect(memberReferences('1 +')).toEqual([]);
   });
 });
 
@@ -79,6 +90,8 @@ describe('evaluateExpression', () => {
     expect(evaluateExpression('visits < 3', { visits: 3 })).toBe(false);
     expect(evaluateExpression('x * 2.0', { x: 1.5 })).toBe(3);
     expect(evaluateExpression('[a, 2]', { a: 1 })).toEqual([1, 2]);
+    expect(evaluateExpression('x', { x: 2 ** 60 })).toBe(2 ** 60);
+    expect(evaluateExpression('{"k": v}', { v: 'x' })).toEqual({ k: 'x' });
   });
 
   it('compares strings', () => {
