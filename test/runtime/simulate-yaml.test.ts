@@ -175,3 +175,117 @@ conference:
     expect(a.find((e) => e.type === 'hangup')?.t).toBe(end?.t);
   });
 });
+
+const SUPPORT = `
+kind: routes
+dialout:
+  allow: ["^sip:[a-z]+@example\\\\.com$"]
+routes:
+  - match: { to: "^support$", from: "^(?<user>[a-z0-9]+)@example\\\\.com$" }
+    conference: support
+    vars: { user: "\${user}" }
+  - match: { to: "^callout$" }
+    scenario: callout
+---
+kind: conference
+name: support
+participant:
+  start: route
+  vars: { count: 0 }
+  states:
+    route:
+      say: "Press 1 for agent, 2 for coach, 3 for customer."
+      on:
+        dtmf "1": agent
+        dtmf "2": coach
+        dtmf "3": customer
+    agent:
+      join: { role: agent }
+    coach:
+      join: { role: coach, speak: { to: ["role:agent"] } }
+      on:
+        dtmf "#": { notify: { event: hand-raised, to: conference } }
+    customer:
+      do:
+        - say: "Welcome \${vars.user}."
+        - join: { role: customer, music: hold.wav }
+      on:
+        after 30s: { do: [ { say: "Thank you for waiting." }, { set: { count: "vars.count + 1" } } ], goto: customer }
+        message: { send: "You wrote \${message.text}" }
+conference:
+  on:
+    hand-raised: { log: "hand raised by \${event.from}" }
+    joined: { log: "joined \${participant.role}" }
+---
+kind: scenario
+name: callout
+vars:
+  who: { default: "bob" }
+flow:
+  start: ring
+  states:
+    ring:
+      dial: { to: "sip:\${vars.who}@example.com", conference: support, timeout: 10s }
+      on:
+        answered: { log: "answered \${dial.to}", goto: end }
+        busy: { log: busy, goto: end }
+        no-answer: end
+        failed: end
+`;
+
+describe('support desk on compiled YAML', () => {
+  const set = compile(SUPPORT);
+
+  it('whisper, periodic announcements, messages and notify', async () => {
+    const { transcript, errors } = await simulate(set, {
+      script: [
+        'call agent from agent1@example.com to support; dtmf 1',
+        'call boss from boss@example.com to support; dtmf 2',
+        'call cust from carol@example.com to support; dtmf 3',
+        'wait 31s',
+        'message "hi"',
+        'boss: dtmf #',
+        'wait 1s',
+      ].join('\n'),
+      until: 40_000,
+    });
+    expect(errors).toEqual([]);
+    const hears = (who: string) => transcript.filter((e) => e.who === who && e.type === 'hear').at(-1)?.hears;
+    expect(hears('agent')).toBe('boss,cust');
+    expect(hears('cust')).toBe('agent');
+    expect(hears('boss')).toBe('agent,cust');
+    const cust = transcript.filter((e) => e.who === 'cust');
+    expect(cust.filter((e) => e.type === 'say').map((e) => `${e.t}:${e.text}`)).toEqual([
+      '200:Press 1 for agent, 2 for coach, 3 for customer.',
+      '200:Welcome carol.',
+      '30200:Thank you for waiting.',
+      '31740:Welcome carol.',
+    ]);
+    expect(cust.find((e) => e.type === 'send')).toMatchObject({ text: 'You wrote hi' });
+    const conf = transcript
+      .filter((e) => e.who === 'conference:support' && e.type === 'log')
+      .map((e) => e.text);
+    expect(conf).toEqual([
+      'joined agent',
+      'joined coach',
+      'joined customer',
+      'hand raised by boss@example.com',
+    ]);
+  });
+
+  it('a scenario dials out through the dial-out policy', async () => {
+    const { transcript, errors } = await simulate(set, {
+      script:
+        'start scenario callout; wait 3s; start scenario callout who=B; busy carol; start scenario callout who=carol',
+    });
+    expect(errors).toEqual([]);
+    const s = transcript.filter((e) => e.who === 'scenario:callout');
+    expect(
+      s.filter((e) => ['answered', 'busy', 'failed'].includes(e.type)).map((e) => `${e.type}:${e.to}`),
+    ).toEqual(['answered:sip:bob@example.com', 'failed:sip:B@example.com', 'busy:sip:carol@example.com']);
+    expect(transcript.find((e) => e.who === 'bob' && e.type === 'state')).toMatchObject({
+      t: 1000,
+      state: 'route',
+    });
+  });
+});
