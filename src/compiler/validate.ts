@@ -11,7 +11,13 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import type { Diagnostic, NodePath, SourceDocument, SourceRef } from './diagnostics.js';
+import {
+  compareDiagnostics,
+  type Diagnostic,
+  type NodePath,
+  type SourceDocument,
+  type SourceRef,
+} from './diagnostics.js';
 import { suggest } from './suggest.js';
 
 // JSON Schema nodes are open-ended JSON; validation reads only the keywords it knows.
@@ -80,7 +86,7 @@ export function validateDocument(doc: SourceDocument): Diagnostic[] {
   const { validate } = compiledSchema();
   if (validate(doc.data)) return [];
   const errors = validate.errors ?? [];
-  return explain(errors, doc);
+  return explain(errors, doc).sort(compareDiagnostics);
 }
 
 // ───────────────────────────── explaining errors ─────────────────────────────
@@ -96,7 +102,7 @@ function explain(errors: ErrorObject[], doc: SourceDocument): Diagnostic[] {
   const { defNames, schema } = compiledSchema();
   const actionNames = Object.keys((schema.$defs as Record<string, SchemaNode>).Action?.properties ?? {});
   const isActionSchema = (s: unknown): boolean =>
-    isObject(s) && isObject(s.properties) && 'say' in s.properties && 'play' in s.properties;
+    isObject(s) && isObject(s.properties) && actionNames.every((a) => a in (s.properties as object));
 
   // Unknown keys whose suggestion names a missing required key explain that missing key.
   const suggestedAt = new Map<string, Set<string>>();
@@ -358,10 +364,11 @@ function explain(errors: ErrorObject[], doc: SourceDocument): Diagnostic[] {
             message: `an item of do: holds exactly one action, found ${shown}; write each as its own item`,
           });
         } else {
+          const choices = Object.keys(isObject(parent?.properties) ? parent.properties : {});
           problems.push({
             ref: doc.at(path),
             code: 'conflicting-properties',
-            message: `${label} holds only one of its properties, found ${shown}`,
+            message: `${label} takes only one of ${choices.map((c) => `"${c}"`).join(', ')}, found ${shown}`,
           });
         }
         continue;

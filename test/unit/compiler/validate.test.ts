@@ -235,6 +235,44 @@ describe('actions', () => {
   });
 });
 
+describe('other shapes', () => {
+  it('words handlers of the wrong shape', () => {
+    expect(errs(conf('states:\n  a:\n    on:\n      joined: 5\n      left: [ { goto: 1 }, 7 ]'))).toEqual([
+      '7:17 wrong-type: expected a state name, a branch { if, goto, ... } or a list of branches, got 5',
+      '8:25 wrong-type: expected a state name (letters, digits, _ and -) or hangup/end, got 1',
+      '8:30 wrong-type: expected a state name or a branch { if, goto, ... }, got 7',
+    ]);
+  });
+
+  it('names the choices of a one-of mapping', () => {
+    expect(errs(conf('states:\n  a:\n    collect: { digits: 4, prompt: { say: x, play: y.wav } }'))).toEqual([
+      '6:37 conflicting-properties: "prompt" takes only one of "say", "play", found "say" and "play"',
+    ]);
+  });
+
+  it('reports an empty state and empty states', () => {
+    expect(errs(conf('states:\n  a:\n  b: { join: true }'))).toEqual([
+      '5:5 wrong-type: "a" must be a mapping, got an empty value',
+    ]);
+    expect(errs(conf('states: {}'))).toEqual(['4:11 empty: "states" must not be empty']);
+  });
+
+  it('checks test targets', () => {
+    expect(errs('kind: test\nname: t\nscript: x\ntarget: { route: true, conference: x }\n')).toEqual([
+      '4:24 conflicting-properties: "route" and "conference" cannot be used together',
+    ]);
+    expect(errs('kind: test\nname: t\nscript: x\ntarget: {}\n')).toEqual([
+      '4:1 missing-property: "target" needs one of "route", "conference", "scenario"',
+    ]);
+  });
+
+  it('returns diagnostics sorted by position', () => {
+    const [doc] = loadText('c.yaml', 'kind: conference\nname: a b\naudio: { rate: 1 }\nnmae: x\n').documents;
+    const list = validateDocument(doc!);
+    expect(list.map((d) => d.line)).toEqual([2, 3, 4]);
+  });
+});
+
 describe('regexError', () => {
   it('accepts JS regexes with named groups and words syntax errors', () => {
     expect(regexError('^conf-(?<room>\\d{4})$')).toBeUndefined();
