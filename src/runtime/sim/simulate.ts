@@ -251,7 +251,8 @@ class Simulation implements EventSink {
       return s.leg;
     }
     const last = [...this.order].reverse().find((s) => s.kind === 'call');
-    if (last?.kind !== 'call') throw new ScriptError(cmd.line, `${cmd.op}: no call yet`);
+    if (last?.kind !== 'call')
+      throw new ScriptError(cmd.line, `${cmd.op}: no call yet (place one with \`call\` first)`);
     return last.leg;
   }
 
