@@ -195,8 +195,10 @@ function reportParseErrors(
   let syntaxReported = false;
   for (const e of doc.errors) {
     if (e.code === 'DUPLICATE_KEY') {
-      const key = keyTextAt(doc, e.pos[0]) ?? source.slice(e.pos[0], e.pos[1]);
-      diag(posOf(e.pos[0]), 'duplicate-key', `duplicate key "${key}"`);
+      const found = duplicateAt(doc, e.pos[0]);
+      const key = found?.key ?? source.slice(e.pos[0], e.pos[1]);
+      const first = found?.first === undefined ? '' : ` (first on line ${posOf(found.first)[0]})`;
+      diag(posOf(e.pos[0]), 'duplicate-key', `duplicate key "${key}"${first}`);
     } else if (!syntaxReported) {
       syntaxReported = true;
       diag(posOf(e.pos[0]), 'yaml-syntax', syntaxMessage(e));
@@ -215,19 +217,28 @@ function syntaxMessage(e: YAMLError): string {
   }
 }
 
-/** The text of the map key that starts at `offset`, found in the document's nodes. */
-function keyTextAt(doc: Document.Parsed, offset: number): string | undefined {
+/**
+ * The map key that starts at `offset` and the offset of its first occurrence in the
+ * same mapping, found in the document's nodes.
+ */
+function duplicateAt(doc: Document.Parsed, offset: number): { key: string; first?: number } | undefined {
   const stack: unknown[] = [doc.contents];
   let budget = MAX_NODES;
   while (stack.length > 0 && budget-- > 0) {
     const node = stack.pop();
-    if (isMap(node) || isSeq(node)) {
-      for (const item of node.items) {
-        if (isPair(item)) {
-          if (isScalar(item.key) && item.key.range?.[0] === offset) return String(item.key.value);
-          stack.push(item.key, item.value);
-        } else stack.push(item);
+    if (!isMap(node) && !isSeq(node)) continue;
+    for (const item of node.items) {
+      if (!isPair(item)) {
+        stack.push(item);
+        continue;
       }
+      if (isScalar(item.key) && item.key.range?.[0] === offset) {
+        const key = String(item.key.value);
+        const twin = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === key);
+        const first = isPair(twin) && isScalar(twin.key) ? twin.key.range?.[0] : undefined;
+        return first === undefined || first === offset ? { key } : { key, first };
+      }
+      stack.push(item.key, item.value);
     }
   }
   return undefined;

@@ -79,8 +79,8 @@ describe('loadText', () => {
     const r = loadText('a.yaml', 'kind: test\nname: a\nscript: x\nname: b\nscript: y\n');
     expect(r.documents).toEqual([]);
     expect(r.diagnostics.map((d) => `${pos(d)} ${d.code} ${d.message}`)).toEqual([
-      '4:1 duplicate-key duplicate key "name"',
-      '5:1 duplicate-key duplicate key "script"',
+      '4:1 duplicate-key duplicate key "name" (first on line 2)',
+      '5:1 duplicate-key duplicate key "script" (first on line 3)',
     ]);
   });
 
