@@ -5,11 +5,11 @@
  * dial-out trunks).
  */
 import type { NodePath } from '../diagnostics.js';
-import { parseExpression, parseTemplate } from '../expr.js';
+import { memberReferences, parseExpression, parseTemplate } from '../expr.js';
 import type { FlowAction, Unit } from '../model.js';
 import { suggest } from '../suggest.js';
 import type { CheckContext } from './context.js';
-import { classifyEvent } from './flows.js';
+import { allActions, classifyEvent } from './flows.js';
 import { meanSuffix } from './util.js';
 
 /** Roots every flow expression may read. */
@@ -47,6 +47,8 @@ export interface Scope {
   place: string;
   /** Message for a name that is not allowed; defaults to the flow rules. */
   explain?: (name: string) => string | undefined;
+  /** Every `vars.*` name something declares or sets; when given, other `vars.X` reads are warned about. */
+  knownVars?: ReadonlySet<string>;
 }
 
 /** A string the checker must parse: a template or a bare expression. */
@@ -78,6 +80,55 @@ export function checkSource(ctx: CheckContext, unit: Unit, src: Source, scope: S
     const hint = suggest(id, scope.allowed);
     ctx.report(unit, src.path, 'unknown-variable', `unknown variable "${id}"${meanSuffix(hint)}`, { at });
   }
+  const known = scope.knownVars;
+  if (!known || !allowed.has('vars')) return;
+  let exprs = [src.value];
+  if (src.kind === 'template') {
+    const t = parseTemplate(src.value);
+    exprs = t.ok ? t.parts.flatMap((p) => (p.kind === 'expr' ? [p.expr] : [])) : [];
+  }
+  const reported = new Set<string>();
+  for (const expr of exprs) {
+    for (const m of memberReferences(expr)) {
+      if (!m.startsWith('vars.')) continue;
+      const name = m.slice(5);
+      if (known.has(name) || reported.has(name)) continue;
+      reported.add(name);
+      const at = ctx.positionIn(unit, src.path, src.value, identifierOffset(src, m));
+      ctx.report(
+        unit,
+        src.path,
+        'unknown-var',
+        `"vars.${name}" is never set: no flow, route, scenario or dial declares it${meanSuffix(suggest(name, known))}`,
+        { at, severity: 'warning' },
+      );
+    }
+  }
+}
+
+/**
+ * Every variable name that can exist in `vars`: flow variables, `set` and
+ * `collect.into` targets, route and dial variables, scenario variables.
+ */
+export function declaredVars(ctx: CheckContext): Set<string> {
+  const out = new Set<string>();
+  const keys = (o: unknown) => {
+    if (isObject(o)) for (const k of Object.keys(o)) out.add(k);
+  };
+  for (const { flow } of ctx.flows) {
+    for (const k of Object.keys(flow.vars)) out.add(k);
+    for (const s of flow.states) {
+      for (const a of allActions(s)) {
+        if (a.type === 'set') keys(a.value);
+        else if (a.type === 'collect' && isObject(a.value) && typeof a.value.into === 'string')
+          out.add(a.value.into);
+        else if (a.type === 'dial' && isObject(a.value)) keys(a.value.vars);
+      }
+    }
+  }
+  for (const u of ctx.routes) for (const r of Array.isArray(u.data.routes) ? u.data.routes : []) keys(r.vars);
+  for (const u of ctx.scenarios) keys(u.data.vars);
+  return out;
 }
 
 function explainFlow(id: string, place: string): string | undefined {
@@ -171,14 +222,21 @@ function leaves(value: unknown, path: NodePath, out: Source[]): void {
 
 /** Checks every expression and template of every flow. */
 export function checkFlowExpressions(ctx: CheckContext): void {
+  // With documents missing, a variable may be declared in one of them: no warnings then.
+  const knownVars = ctx.options.partial ? undefined : declaredVars(ctx);
   for (const { unit, flow } of ctx.flows) {
     for (const s of flow.states) {
-      const entryScope: Scope = { allowed: FLOW_ROOTS, place: `the entry actions of state "${s.name}"` };
+      const entryScope: Scope = {
+        allowed: FLOW_ROOTS,
+        place: `the entry actions of state "${s.name}"`,
+        knownVars,
+      };
       for (const a of s.entry) for (const src of actionSources(a)) checkSource(ctx, unit, src, entryScope);
       for (const h of s.handlers) {
         const scope: Scope = {
           allowed: [...FLOW_ROOTS, ...eventVariables(h.event)],
           place: `a handler of "${h.event}"`,
+          knownVars,
         };
         for (const b of h.branches) {
           if (b.guard)

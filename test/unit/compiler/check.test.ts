@@ -292,7 +292,7 @@ describe('routes', () => {
 describe('dial-out', () => {
   it('refuses any dial without a dialout policy', () => {
     const d = check(
-      'kind: conference\nname: c\nparticipant: { do: [ { dial: { to: "sip:${vars.who}" } } ] }\n',
+      'kind: conference\nname: c\nparticipant: { vars: { who: x }, do: [ { dial: { to: "sip:${vars.who}" } } ] }\n',
     );
     expect(d).toEqual([
       expect.objectContaining({
@@ -309,7 +309,7 @@ routes: []
 ---
 kind: conference
 name: c
-participant: { do: [ { dial: { to: "sip:+1555@x", trunk: mian } }, { dial: { to: "sip:\${vars.n}" } } ] }
+participant: { vars: { n: 1 }, do: [ { dial: { to: "sip:+1555@x", trunk: mian } }, { dial: { to: "sip:\${vars.n}" } } ] }
 `);
     expect(codes(d)).toEqual(['dial-not-allowed', 'unknown-trunk']);
   });
@@ -370,7 +370,8 @@ participant: { do: [ { join: true } ] }
 
   it('checks literal conference names in join, dial, link and unlink', () => {
     const d = check(
-      conf(`  do:
+      conf(`  vars: { n: 1 }
+  do:
     - join: { conference: lobby }
     - link: { conference: lobyy }
     - unlink: "room-\${vars.n}"
@@ -381,5 +382,42 @@ participant: { do: [ { join: true } ] }
       'no conference document serves "lobyy"; did you mean "lobby"?',
       'no conference document serves "nowhere"',
     ]);
+  });
+});
+
+describe('flow variables', () => {
+  it('warns about vars nothing declares or sets, with a suggestion', () => {
+    const d = check(
+      conf(`  vars: { count: 0 }
+  do: [ { set: { total: "vars.count + 1" } }, { say: "\${vars.totl} and \${vars.tenant}" } ]
+`),
+    );
+    expect(d.map((x) => [x.code, x.severity, x.message])).toEqual([
+      [
+        'unknown-var',
+        'warning',
+        '"vars.totl" is never set: no flow, route, scenario or dial declares it; did you mean "total"?',
+      ],
+      ['unknown-var', 'warning', '"vars.tenant" is never set: no flow, route, scenario or dial declares it'],
+    ]);
+  });
+
+  it('knows variables from routes, scenarios, collect.into and dial', () => {
+    const d = check(`kind: routes
+dialout: { allow: ["^sip:"] }
+routes:
+  - { match: { to: a }, conference: lobby, vars: { tenant: acme } }
+---
+kind: scenario
+name: s
+vars: { number: { required: true } }
+flow: { do: [ { dial: { to: "sip:\${vars.number}", conference: lobby, vars: { leg: x } } } ] }
+---
+kind: conference
+name: lobby
+participant:
+  do: [ { collect: { digits: 4, into: code } }, { log: "\${vars.tenant} \${vars.leg} \${vars.code}" } ]
+`);
+    expect(d).toEqual([]);
   });
 });
