@@ -257,7 +257,7 @@ export interface ConferenceControl {
   record(
     params: { what: 'conference' | 'self' | 'participant'; direction: 'in' | 'out' | 'both'; file?: string },
     subject: string | undefined,
-    onDone: (recording: { file: string; duration: number }) => void,
+    onDone: (recording: { file: string; duration: number }, handle: RecordingHandle) => void,
   ): Promise<RecordingHandle>;
   link(other: string, direction: 'both' | 'in' | 'out'): Promise<void>;
   unlink(other: string): Promise<void>;

@@ -308,7 +308,7 @@ export class ConferenceActor implements ConferenceControl {
   async record(
     params: { what: 'conference' | 'self' | 'participant'; direction: 'in' | 'out' | 'both'; file?: string },
     subject: string | undefined,
-    onDone: (r: { file: string; duration: number }) => void,
+    onDone: (r: { file: string; duration: number }, handle: RecordingHandle) => void,
   ): Promise<RecordingHandle> {
     if (params.what !== 'conference' && (subject === undefined || !this.memberMap.has(subject))) {
       throw new RuntimeError(
@@ -336,7 +336,11 @@ export class ConferenceActor implements ConferenceControl {
         this.recordings.delete(handle);
         const duration = Math.round(r.durationMs) / 1000;
         this.emit('recorded', { file: r.file, duration });
-        onDone({ file: r.file, duration });
+        try {
+          onDone({ file: r.file, duration }, handle);
+        } catch (err) {
+          this.logError('recorded handler failed', err);
+        }
       },
       (err: unknown) => {
         this.recordings.delete(handle);
@@ -629,11 +633,14 @@ class ConferenceFlowHost implements FlowHost {
         return;
       }
       case 'record': {
-        const handle = await c.record(action.params, ctx.event.participant, (r) => {
-          this.recordings.delete(handle);
+        // The file may close before `record` returns (a port that fails fast): track only open ones.
+        let closed = false;
+        const handle = await c.record(action.params, ctx.event.participant, (r, h) => {
+          closed = true;
+          this.recordings.delete(h);
           c.sendToFlow({ type: 'recorded', vars: { recording: r } });
         });
-        this.recordings.add(handle);
+        if (!closed) this.recordings.add(handle);
         return;
       }
       case 'link':

@@ -251,11 +251,14 @@ export class FlowSession implements FlowHost, Participant {
       case 'record': {
         const conf = this.requireConference(action.type);
         const subject = action.params.what === 'participant' ? (ctx.event.participant ?? this.id) : this.id;
-        const handle = await conf.record(action.params, subject, (r) => {
-          this.recordings.delete(handle);
+        // The file may close before `record` returns (a port that fails fast): track only open ones.
+        let closed = false;
+        const handle = await conf.record(action.params, subject, (r, h) => {
+          closed = true;
+          this.recordings.delete(h);
           this.flow.send({ type: 'recorded', vars: { recording: r } });
         });
-        this.recordings.add(handle);
+        if (!closed) this.recordings.add(handle);
         return;
       }
       case 'dial':

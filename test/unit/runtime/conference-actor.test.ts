@@ -127,3 +127,20 @@ describe('ConferenceActor', () => {
     expect(events.of('end')).toHaveLength(1);
   });
 });
+
+describe('ConferenceActor recordings', () => {
+  it('a recording that closes at once still reports recorded, without errors', async () => {
+    const { actor, events } = setup(conference('r', flow('r/participant', 'a', { a: {} })));
+    await actor.open();
+    await actor.join(new Member('a'), opts);
+    const done: Array<{ file: string; handle: unknown }> = [];
+    const handle = await actor.record({ what: 'self', direction: 'in', file: 'x.wav' }, 'a', (r, h) => {
+      done.push({ file: r.file, handle: h });
+    });
+    await tick();
+    expect(done).toEqual([{ file: 'x.wav', handle }]);
+    expect(events.of('recorded')).toEqual([
+      expect.objectContaining({ fields: { file: 'x.wav', duration: 0 } }),
+    ]);
+  });
+});
