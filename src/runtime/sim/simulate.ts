@@ -273,7 +273,8 @@ class Simulation implements EventSink {
   // ───────────────────────────── time ─────────────────────────────
 
   /** Fires timers up to `t` (stopping early, when `untilIdle`, once nothing is pending). */
-  private async advanceTo(t: number, untilIdle: boolean): Promise<void> {
+  private async advanceTo(to: number, untilIdle: boolean): Promise<void> {
+    const t = this.opts.until !== undefined ? Math.min(to, this.opts.until) : to;
     await this.settle();
     while (this.steps < this.maxSteps) {
       const next = this.clock.nextAt();

@@ -188,3 +188,35 @@ describe('PIN lockout', () => {
     ).toEqual(['d', 'e']);
   });
 });
+
+describe('simulation bounds', () => {
+  const ticking = compiledSet({
+    conferences: [
+      conference(
+        'tick',
+        flow('tick/participant', 'a', {
+          a: { after: { '10': { target: 'a', actions: [act('log', { text: 'tick' })] } } },
+        }),
+      ),
+    ],
+  });
+
+  it('stops at until, even inside a wait', async () => {
+    const { transcript } = await simulate(ticking, {
+      target: { conference: 'tick' },
+      script: 'call; wait 10m',
+      until: 1000,
+    });
+    expect(transcript.at(-1)!.t).toBeLessThanOrEqual(1000);
+    expect(transcript.filter((e) => e.type === 'log')).toHaveLength(100);
+  });
+
+  it('caps the number of steps and says so', async () => {
+    const { errors } = await simulate(ticking, {
+      target: { conference: 'tick' },
+      script: 'call',
+      maxSteps: 50,
+    });
+    expect(errors).toEqual([expect.stringMatching(/stopped after 50 steps/)]);
+  });
+});
