@@ -212,3 +212,116 @@ describe('xstate accepts the machines', () => {
     ).toBe('$end');
   });
 });
+
+describe('every action', () => {
+  const text = `kind: routes
+dialout: { allow: ["^sip:"], trunks: { main: { proxy: "sip:t.example.com" } } }
+routes: []
+---
+kind: conference
+name: all
+participant:
+  vars: { n: 0 }
+  do:
+    - answer: { early: true }
+    - reject: { code: 486, reason: Busy }
+    - hangup: { reason: done }
+    - say: { text: "Hi \${call.from}", voice: en-gb, to: others }
+    - play: { url: "https://example.com/a.wav", loop: true }
+    - stop: all
+    - collect: { prompt: { say: { text: PIN, voice: en } }, digits: 4, min: 4, end: "#", timeout: 1.5s, tries: 2, into: pin }
+    - join: { conference: all, muted: true, deaf: true, role: moderator, speak: { to: [ "role:coach" ] }, hear: false }
+    - leave: true
+    - mute: others
+    - unmute: true
+    - deaf: "role:listener"
+    - undeaf: true
+    - toggle: deaf
+    - record: { what: self, direction: both, file: "rec-\${call.id}" }
+    - dial: { to: "sip:bob@example.com", from: "sip:me@example.com", trunk: main, conference: all, start: main, vars: { a: 1 } }
+    - link: { conference: all, direction: in }
+    - unlink: all
+    - send: { text: hello, to: all }
+    - set: { n: "vars.n + 1" }
+    - notify: { event: ping, to: conference }
+    - end: true
+    - log: "n=\${vars.n}"
+  on:
+    http: { respond: { status: 201, body: { ok: true, path: "\${request.path}" } } }
+conference:
+  on: { ping: { mute: true } }
+`;
+
+  it('maps each action to its IR params with defaults', () => {
+    const set = compileUnits(unitsOf(text, '/cfg/all.yaml'), { root: '/cfg', files: [] });
+    const flow = set.conferences[0]?.participant.machine;
+    const entry = flow?.states.main?.entry.map((a) => [a.type, a.params]);
+    expect(entry).toEqual([
+      ['answer', { early: true }],
+      ['reject', { code: 486, reason: 'Busy' }],
+      ['hangup', { reason: 'done' }],
+      ['say', { text: 'Hi ${call.from}', voice: 'en-gb', to: 'others' }],
+      ['play', { url: 'https://example.com/a.wav', loop: true, to: 'self' }],
+      ['stop', { what: 'all' }],
+      [
+        'collect',
+        {
+          prompt: { say: { text: 'PIN', voice: 'en' } },
+          digits: 4,
+          min: 4,
+          end: '#',
+          timeoutMs: 1500,
+          tries: 2,
+          into: 'pin',
+        },
+      ],
+      [
+        'join',
+        {
+          conference: 'all',
+          muted: true,
+          deaf: true,
+          role: 'moderator',
+          speak: { to: ['role:coach'] },
+          hear: false,
+        },
+      ],
+      ['leave', {}],
+      ['mute', { who: 'others' }],
+      ['unmute', { who: 'self' }],
+      ['deaf', { who: 'role:listener' }],
+      ['undeaf', { who: 'self' }],
+      ['toggle', { what: 'deaf' }],
+      ['record', { what: 'self', direction: 'both', file: 'rec-${call.id}' }],
+      [
+        'dial',
+        {
+          to: 'sip:bob@example.com',
+          from: 'sip:me@example.com',
+          trunk: 'main',
+          timeoutMs: 30_000,
+          conference: 'all',
+          start: 'main',
+          vars: { a: 1 },
+        },
+      ],
+      ['link', { conference: 'all', direction: 'in' }],
+      ['unlink', { conference: 'all' }],
+      ['send', { text: 'hello', to: 'all' }],
+      ['set', { assignments: { n: 'vars.n + 1' } }],
+      ['notify', { event: 'ping', to: 'conference' }],
+      ['end', {}],
+      ['log', { text: 'n=${vars.n}' }],
+    ]);
+    expect(flow?.states.main?.on.http?.[0]?.actions[0]?.params).toEqual({
+      status: 201,
+      body: { ok: true, path: '${request.path}' },
+    });
+    expect(set.conferences[0]?.conference?.machine.states.main?.on.ping?.[0]?.actions[0]?.params).toEqual({
+      who: 'participant',
+    });
+    // Every action of the language is covered (respond, in the http handler).
+    const types = new Set([...(flow?.states.main?.entry.map((a) => a.type) ?? []), 'respond']);
+    expect([...types].sort()).toEqual([...ACTION_NAMES].sort());
+  });
+});
