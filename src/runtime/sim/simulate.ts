@@ -186,7 +186,8 @@ class Simulation implements EventSink {
 
   private async call(cmd: Extract<Command, { op: 'call' }>): Promise<void> {
     const defaults = { ...DEFAULT_CALL, ...(this.opts.call ?? {}) };
-    let name = cmd.name;
+    // `alice: call ...` names the call like `call alice ...`.
+    let name = cmd.name ?? cmd.subject;
     if (name === undefined) {
       this.unnamed++;
       name = this.unnamed === 1 ? 'caller' : `caller${this.unnamed}`;

@@ -22,8 +22,9 @@
  *   - conference:  `join` {conference, role} (asked), `joined` {conference, role} (by the call) and
  *                  `joined` {participant, role, muted, deaf, speak, hear, participants} (by the conference),
  *                  `rejoined` (same fields; a member joined again with new options),
- *                  `full`, `leave` {conference}, `left` {participant, role, reason, participants},
- *                  `started`, `empty`, `end` {reason},
+ *                  `full` {conference} (by the call) / {participant, limit} (by the conference),
+ *                  `leave` {conference}, `left` {participant, role, reason, participants},
+ *                  `started`, `empty`, `end` {reason}, `lockout` {source, until} (PIN failures),
  *                  `mute` / `unmute` / `deaf` / `undeaf` {participant},
  *                  `record` {file, what, direction, participant?}, `recorded` {file, duration (s)},
  *                  `link` / `unlink` {conference, direction?}, `notify` {event, to},

@@ -106,6 +106,13 @@ describe('simulate: PIN conference through the routes', () => {
     expect(conf.filter((t) => t === 'mute' || t === 'unmute')).toEqual(['mute', 'unmute', 'mute']);
   });
 
+  it('names calls by `call NAME` or a `NAME:` prefix', async () => {
+    const { transcript } = await simulate(pinSet, {
+      script: 'call ann to conf-1234; bob: call to conf-1234; call to 1',
+    });
+    expect([...new Set(transcript.map((e) => e.who))]).toEqual(['ann', 'bob', 'caller']);
+  });
+
   it('rejects by route and refuses unknown destinations with 404', async () => {
     const a = await simulate(pinSet, { script: 'call from anonymous@example.com to 555' });
     expect(pick(a.transcript, 'reject')).toEqual([expect.objectContaining({ who: 'caller', code: 403 })]);
