@@ -1094,8 +1094,43 @@ export function buildSchema(): Schema {
 /** Every action name, in schema order. */
 export const actionNames = (): string[] => [...ACTION_NAMES];
 
+export const DRAFT_07_ID = 'https://parley.dev/schema/parley.draft-07.schema.json';
+
+/**
+ * The same schema in draft-07 terms, for editors whose validator stops at draft-07
+ * (yaml-language-server): `$defs` → `definitions`, `dependentSchemas` and
+ * `dependentRequired` → `dependencies`. Nothing else in the schema needs a newer draft.
+ */
+export function toDraft07(schema: Schema): Schema {
+  const convert = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(convert);
+    if (typeof node !== 'object' || node === null) return node;
+    const out: Schema = {};
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'examples' || k === 'default' || k === 'const' || k === 'enum') out[k] = v;
+      else if (k === '$ref' && typeof v === 'string') out[k] = v.replace('#/$defs/', '#/definitions/');
+      else if (k === '$defs') out.definitions = convert(v);
+      else if (k === 'dependentSchemas' || k === 'dependentRequired') {
+        out.dependencies = { ...(out.dependencies as Schema | undefined), ...(convert(v) as Schema) };
+      } else out[k] = convert(v);
+    }
+    return out;
+  };
+  return {
+    ...(convert(schema) as Schema),
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: DRAFT_07_ID,
+  };
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const out = new URL('./parley.schema.json', import.meta.url);
-  writeFileSync(out, `${JSON.stringify(buildSchema(), null, 2)}\n`);
-  process.stdout.write(`wrote ${fileURLToPath(out)}\n`);
+  const schema = buildSchema();
+  for (const [name, value] of [
+    ['parley.schema.json', schema],
+    ['parley.draft-07.schema.json', toDraft07(schema)],
+  ] as const) {
+    const out = new URL(`./${name}`, import.meta.url);
+    writeFileSync(out, `${JSON.stringify(value, null, 2)}\n`);
+    process.stdout.write(`wrote ${fileURLToPath(out)}\n`);
+  }
 }

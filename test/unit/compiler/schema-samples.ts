@@ -4,7 +4,7 @@
  * must accept each with no diagnostic. The fuzz test mutates them.
  */
 
-export const ROUTES = `# yaml-language-server: $schema=../schema/parley.schema.json
+export const ROUTES = `# yaml-language-server: $schema=../schema/parley.draft-07.schema.json
 kind: routes
 name: main
 description: Front door of the office PBX

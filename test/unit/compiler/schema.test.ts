@@ -1,16 +1,21 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import {
   actionNames,
   buildSchema,
   CONFERENCE_EVENT_NAMES,
+  DRAFT_07_ID,
   KINDS,
   PARTICIPANT_EVENT_NAMES,
   SCHEMA_ID,
+  toDraft07,
 } from '../../../schema/build.js';
 import { CONFERENCE_EVENTS, PARTICIPANT_EVENTS } from '../../../src/compiler/ast.js';
 import { DURATION_PATTERN } from '../../../src/compiler/duration.js';
+import { loadFile, loadText } from '../../../src/compiler/load.js';
+import { VALID_SAMPLES } from './schema-samples.js';
 
 type Node = { [k: string]: unknown };
 
@@ -190,5 +195,53 @@ describe('the schema mirrors src/compiler/ast.ts', () => {
     expect(Object.keys(defs.State!.properties as Node).sort()).toEqual(state);
     const branch = [...interfaceProps('Branch').keys(), ...inline.keys()].sort();
     expect(Object.keys(defs.Branch!.properties as Node).sort()).toEqual(branch);
+  });
+});
+
+describe('schema/parley.draft-07.schema.json (for editors that stop at draft-07)', () => {
+  const draft07 = JSON.parse(
+    readFileSync(new URL('../../../schema/parley.draft-07.schema.json', import.meta.url), 'utf8'),
+  ) as Node;
+  const isRegex = (s: string): boolean => {
+    try {
+      new RegExp(s);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it('is the generated draft-07 form of the schema', () => {
+    expect(draft07).toEqual(toDraft07(buildSchema()));
+    expect(draft07.$id).toBe(DRAFT_07_ID);
+    expect(JSON.stringify(draft07)).not.toMatch(/\$defs|dependentSchemas|dependentRequired/);
+  });
+
+  it('is a valid draft-07 schema', () => {
+    const ajv = new Ajv({ strict: false });
+    expect(ajv.validateSchema(draft07), JSON.stringify(ajv.errors)).toBe(true);
+  });
+
+  it('accepts and refuses the same documents as the 2020-12 schema', () => {
+    const v07 = new Ajv({ strict: false, allowUnionTypes: true })
+      .addFormat('regex', isRegex)
+      .compile(draft07);
+    const v2020 = new Ajv2020({ strict: false, allowUnionTypes: true })
+      .addFormat('regex', isRegex)
+      .compile(committed);
+    const docs = [
+      ...Object.values(VALID_SAMPLES).flatMap((t) => loadText('s.yaml', t).documents),
+      ...readdirSync('test/fixtures/invalid')
+        .filter((f) => f.endsWith('.yaml'))
+        .flatMap((f) => loadFile(`test/fixtures/invalid/${f}`).documents),
+    ];
+    expect(docs.length).toBeGreaterThan(50);
+    let refused = 0;
+    for (const doc of docs) {
+      const ok = v2020(doc.data);
+      if (!ok) refused++;
+      expect(v07(doc.data), `${doc.file} #${doc.index}`).toBe(ok);
+    }
+    expect(refused).toBeGreaterThan(20);
   });
 });
