@@ -102,7 +102,9 @@ export class SimCalls implements CallControl {
 
   dial(request: DialRequest, signal: AbortSignal): Promise<DialOutcome> {
     const rule = this.rules.find((r) => r.pattern.test(request.to));
-    const outcome = rule?.outcome ?? 'answer';
+    // An answer that would come after the ring timeout is no answer at all.
+    const wanted = rule?.outcome ?? 'answer';
+    const outcome = wanted === 'answer' && this.delayMs > request.timeoutMs ? 'no-answer' : wanted;
     const delay = outcome === 'no-answer' ? request.timeoutMs : this.delayMs;
     return new Promise<DialOutcome>((done) => {
       const timer = this.clock.setTimeout(() => {
