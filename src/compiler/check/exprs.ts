@@ -107,6 +107,27 @@ export function checkSource(ctx: CheckContext, unit: Unit, src: Source, scope: S
 }
 
 /**
+ * `digits` is a string; comparing it with a conference variable written as a YAML
+ * number (`pin: 1234`) is always false in CEL. A common slip, so it is pointed out.
+ */
+function checkDigitsAgainstNumbers(ctx: CheckContext, unit: Unit, expr: string, path: NodePath): void {
+  if (unit.data.kind !== 'conference' || !/\bdigits\b/.test(expr)) return;
+  const vars = unit.data.vars ?? {};
+  for (const m of expr.matchAll(/\bconference\.vars\.([A-Za-z_]\w*)/g)) {
+    const name = m[1] as string;
+    const value = vars[name];
+    if (typeof value !== 'number') continue;
+    ctx.report(
+      unit,
+      path,
+      'number-compared-to-digits',
+      `"digits" is a string but conference.vars.${name} is the number ${value}, so they are never equal; quote it in vars (${name}: "${value}")`,
+      { severity: 'warning', at: ctx.positionIn(unit, path, expr, m.index ?? 0) },
+    );
+  }
+}
+
+/**
  * Every variable name that can exist in `vars`: flow variables, `set` and
  * `collect.into` targets, route and dial variables, scenario variables.
  */
@@ -239,8 +260,10 @@ export function checkFlowExpressions(ctx: CheckContext): void {
           knownVars,
         };
         for (const b of h.branches) {
-          if (b.guard)
+          if (b.guard) {
             checkSource(ctx, unit, { kind: 'expression', value: b.guard.expr, path: b.guard.path }, scope);
+            checkDigitsAgainstNumbers(ctx, unit, b.guard.expr, b.guard.path);
+          }
           for (const a of b.actions) for (const src of actionSources(a)) checkSource(ctx, unit, src, scope);
         }
       }

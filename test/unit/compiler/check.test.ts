@@ -421,3 +421,29 @@ participant:
     expect(d).toEqual([]);
   });
 });
+
+describe('digits and numbers', () => {
+  it('warns when digits is compared with a numeric conference variable', () => {
+    const d = check(
+      conf(
+        '  do: [ { collect: { digits: 4 } } ]\n  on: { collected: [ { if: "digits == conference.vars.pin", goto: hangup } ] }\n',
+        'vars: { pin: 1234, code: "42" }\n',
+      ),
+    );
+    expect(d).toEqual([
+      expect.objectContaining({
+        code: 'number-compared-to-digits',
+        severity: 'warning',
+        message:
+          '"digits" is a string but conference.vars.pin is the number 1234, so they are never equal; quote it in vars (pin: "1234")',
+      }),
+    ]);
+    const quoted = check(
+      conf(
+        '  do: [ { collect: { digits: 4 } } ]\n  on: { collected: [ { if: "digits == conference.vars.code", goto: hangup } ] }\n',
+        'vars: { pin: 1234, code: "42" }\n',
+      ),
+    );
+    expect(quoted).toEqual([]);
+  });
+});
