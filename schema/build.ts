@@ -499,7 +499,7 @@ const actionDefs: Record<string, Schema> = {
       min: int('Minimum digits for an entry to count. Default 1.', [1, 4], { minimum: 1, maximum: 64 }),
       end: str('Key that ends an entry early.', ['#'], {
         pattern: DTMF_KEY,
-        errorMessage: 'expected one DTMF key: 0-9, *, # or A-D',
+        errorMessage: 'expected one DTMF key: 0-9, *, # or A-D (in quotes: a bare # starts a comment)',
       }),
       timeout: ref('Duration', 'Time allowed for an entry (first digit and between digits). Default 5s.', [
         '5s',

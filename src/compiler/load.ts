@@ -96,6 +96,25 @@ export function loadText(file: string, text: string): LoadResult {
     for (const w of doc.warnings) diag(posOf(w.pos[0]), 'yaml-warning', plain(w.message), 'warning');
     if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return; // empty
 
+    const scan = scanNodes(doc);
+    if (scan.unresolved) {
+      const name = scan.unresolved.source.replace(/^\*/, '');
+      diag(
+        posOf(scan.unresolved.offset),
+        'yaml-alias',
+        `unknown anchor "${name}" in alias *${name}; to write text that starts with "*", quote it`,
+      );
+      return;
+    }
+    for (const z of scan.leadingZeros) {
+      diag(
+        posOf(z.offset),
+        'leading-zero',
+        `${z.source} is read as the number ${z.value}; quote it ("${z.source}") to keep the leading zero`,
+        'warning',
+      );
+    }
+
     // Converting first lets the library's alias budget stop expansion bombs cheaply.
     let data: unknown;
     try {
@@ -201,9 +220,34 @@ function reportParseErrors(
       diag(posOf(e.pos[0]), 'duplicate-key', `duplicate key "${key}"${first}`);
     } else if (!syntaxReported) {
       syntaxReported = true;
-      diag(posOf(e.pos[0]), 'yaml-syntax', syntaxMessage(e));
+      const comment = /end with a [\]}]/.test(e.message)
+        ? commentInFlow(source, doc.range[0], e.pos[0])
+        : undefined;
+      if (comment !== undefined) {
+        diag(
+          posOf(comment),
+          'yaml-syntax',
+          'a # after a space starts a comment, which cuts this line short; quote it ("#")',
+        );
+      } else diag(posOf(e.pos[0]), 'yaml-syntax', syntaxMessage(e));
     }
   }
+}
+
+/**
+ * Where an unclosed `{`/`[` is explained by a comment: the offset of a ` #` that follows
+ * a flow opener on the same line (`collect: { end: # }`), searching back from the error.
+ */
+function commentInFlow(source: string, from: number, to: number): number | undefined {
+  const lines = source.slice(from, to).split('\n');
+  let offset = to;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!;
+    offset -= line.length + (i === lines.length - 1 ? 0 : 1);
+    const m = /^[^#'"]*[[{][^#'"]*\s(#)/.exec(line);
+    if (m) return offset + m[0].length - 1;
+  }
+  return undefined;
 }
 
 function syntaxMessage(e: YAMLError): string {
@@ -252,6 +296,41 @@ function plain(message: string): string {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? plain(err.message) : String(err);
+}
+
+/**
+ * One pass over the written nodes (aliases not followed): aliases whose anchor does not
+ * exist, and plain numbers written with a leading zero, which YAML 1.2 reads as decimal
+ * (`pin: 0123` is 123), a classic way to lose a PIN's first digit.
+ */
+function scanNodes(doc: Document.Parsed): {
+  unresolved?: { offset: number; source: string };
+  leadingZeros: Array<{ offset: number; source: string; value: number }>;
+} {
+  const leadingZeros: Array<{ offset: number; source: string; value: number }> = [];
+  const stack: unknown[] = [doc.contents];
+  let budget = MAX_NODES;
+  while (stack.length > 0 && budget-- > 0) {
+    const node = stack.pop();
+    if (isAlias(node)) {
+      if (node.resolve(doc) === undefined)
+        return { unresolved: { offset: node.range?.[0] ?? 0, source: node.source }, leadingZeros };
+    } else if (isScalar(node)) {
+      if (
+        typeof node.value === 'number' &&
+        typeof node.source === 'string' &&
+        /^[-+]?0[0-9]/.test(node.source)
+      ) {
+        leadingZeros.push({ offset: node.range?.[0] ?? 0, source: node.source, value: node.value });
+      }
+    } else if (isMap(node) || isSeq(node)) {
+      for (const item of node.items) {
+        if (isPair(item)) stack.push(item.key, item.value);
+        else stack.push(item);
+      }
+    }
+  }
+  return { leadingZeros: leadingZeros.reverse() };
 }
 
 // ───────────────────────────── positions ─────────────────────────────

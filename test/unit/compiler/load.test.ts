@@ -113,6 +113,29 @@ describe('loadText', () => {
     expect(r.diagnostics[0]!.message).toContain('nope');
   });
 
+  it('points an unknown alias at itself and explains quoting', () => {
+    const r = loadText('a.yaml', 'kind: test\non:\n  dtmf: { toggle: *6 }\n');
+    expect(r.diagnostics.map((d) => `${pos(d)} ${d.code} ${d.message}`)).toEqual([
+      '3:19 yaml-alias unknown anchor "6" in alias *6; to write text that starts with "*", quote it',
+    ]);
+  });
+
+  it('explains a # that turned the rest of a flow mapping into a comment', () => {
+    const r = loadText('a.yaml', 'kind: test\ncollect: { digits: 4, end: # }\nname: x\n');
+    expect(r.diagnostics.map((d) => `${pos(d)} ${d.code} ${d.message}`)).toEqual([
+      '2:28 yaml-syntax a # after a space starts a comment, which cuts this line short; quote it ("#")',
+    ]);
+  });
+
+  it('warns about numbers whose leading zero YAML drops', () => {
+    const r = loadText('a.yaml', 'vars: { pin: 012345, neg: -007, zero: 0, half: 0.5, text: "0123" }\n');
+    expect(r.documents[0]!.data).toEqual({ vars: { pin: 12345, neg: -7, zero: 0, half: 0.5, text: '0123' } });
+    expect(r.diagnostics.map((d) => `${pos(d)} ${d.severity} ${d.message}`)).toEqual([
+      '1:14 warning 012345 is read as the number 12345; quote it ("012345") to keep the leading zero',
+      '1:27 warning -007 is read as the number -7; quote it ("-007") to keep the leading zero',
+    ]);
+  });
+
   it('refuses alias bombs', () => {
     const lines = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
     for (const [n, p] of [
