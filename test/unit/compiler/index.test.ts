@@ -1,9 +1,12 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: mutations use the language's own `${...}` placeholders
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments, stringify } from 'yaml';
 import { compilePaths, compileSources, formatDiagnostic, listFlows } from '../../../src/compiler/index.js';
+import { VALID_SAMPLES } from './schema-samples.js';
 
 const ROUTES = `kind: routes
 routes:
@@ -181,5 +184,99 @@ describe('listFlows', () => {
       'lobby/conference',
       's/flow',
     ]);
+  });
+});
+
+describe('semantic passes on mutated valid configurations', () => {
+  // Valid samples of every kind, parsed once; mutations replace one node with a value
+  // from the language's own vocabulary so that many mutants still pass the schema
+  // and reach the checker and the compiler.
+  const docs = Object.values(VALID_SAMPLES).flatMap((t) =>
+    parseAllDocuments(t).map((d) => d.toJS() as unknown),
+  );
+  const VOCAB = fc.constantFrom<unknown>(
+    'hangup',
+    'end',
+    'main',
+    'pin',
+    'join',
+    'nowhere',
+    '${vars.x}',
+    '${digits}',
+    '${',
+    'visits < 3',
+    'digits ==',
+    '.*',
+    '(',
+    'sip:+15550100@trunk.example.com',
+    'room-1234',
+    'callback',
+    'sounds/none.wav',
+    0,
+    3,
+    true,
+    null,
+    [],
+    {},
+    { goto: 'pin' },
+    { say: 'x' },
+    [{ if: 'visits < 2', goto: 'pin' }, 'hangup'],
+  );
+
+  const SEMANTIC_CODES = new Set([
+    'dangling-goto',
+    'unreachable-state',
+    'unknown-start',
+    'missing-start',
+    'unbounded-retry',
+    'bad-expression',
+    'unknown-variable',
+    'variable-out-of-scope',
+    'unknown-conference',
+    'unknown-scenario',
+    'unknown-dial-start',
+    'dial-not-allowed',
+    'shadowed-route',
+    'duplicate-name',
+    'unknown-test-target',
+    'unknown-var',
+    'unraised-event',
+    'unhandled-notify',
+  ]);
+
+  function paths(v: unknown, base: Array<string | number> = []): Array<Array<string | number>> {
+    const out = [base];
+    if (Array.isArray(v)) {
+      for (const [i, x] of v.entries()) out.push(...paths(x, [...base, i]));
+    } else if (v && typeof v === 'object')
+      for (const [k, x] of Object.entries(v)) out.push(...paths(x, [...base, k]));
+    return out;
+  }
+
+  function replaced(v: unknown, p: Array<string | number>, value: unknown): unknown {
+    if (p.length === 0) return value;
+    const [head, ...rest] = p as [string | number, ...Array<string | number>];
+    const copy = (Array.isArray(v) ? [...v] : { ...(v as object) }) as Record<string | number, unknown>;
+    copy[head] = replaced(copy[head], rest, value);
+    return copy;
+  }
+
+  it('never fails internally', () => {
+    const mutant = fc.tuple(fc.nat(docs.length - 1), fc.nat(), VOCAB).map(([d, n, value]) => {
+      const all = paths(docs[d]);
+      return docs.map((doc, i) => (i === d ? replaced(doc, all[n % all.length] ?? [], value) : doc));
+    });
+    let reachedChecks = 0;
+    fc.assert(
+      fc.property(mutant, (set) => {
+        const sources = set.map((doc, i) => ({ file: `/m/${i}.yaml`, text: stringify(doc) }));
+        const r = compileSources(sources, { fileExists: () => true });
+        expect(r.diagnostics.filter((d) => d.code === 'internal-error')).toEqual([]);
+        if (r.set || r.diagnostics.some((d) => SEMANTIC_CODES.has(d.code))) reachedChecks += 1;
+      }),
+      { numRuns: 300 },
+    );
+    // A good share of mutants got past the schema into the checker and the compiler.
+    expect(reachedChecks).toBeGreaterThan(50);
   });
 });
