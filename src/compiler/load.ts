@@ -47,7 +47,9 @@ export function loadText(file: string, text: string): LoadResult {
   const documents: SourceDocument[] = [];
   const diagnostics: Diagnostic[] = [];
   // A byte-order mark is not a column anyone can see.
-  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  // YAML counts a lone CR (old Mac files) as a line break, the parser does not: make it
+  // one, character for character, so offsets and positions stay those of the text.
+  const source = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).replace(/\r(?!\n)/g, '\n');
   const lineCounter = new LineCounter();
   const posOf = (offset: number): Pos => {
     const { line, col } = lineCounter.linePos(Math.max(0, Math.min(offset, source.length)));

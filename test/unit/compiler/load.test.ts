@@ -169,6 +169,12 @@ describe('loadText', () => {
     expect(pos(doc!.keyAt(['name']))).toBe('2:1');
   });
 
+  it('takes a lone CR as a line break, as YAML does', () => {
+    const [doc] = loadText('a.yaml', 'kind: test\rname: x\rscript: y\r').documents;
+    expect(doc!.data).toEqual({ kind: 'test', name: 'x', script: 'y' });
+    expect(pos(doc!.keyAt(['script']))).toBe('3:1');
+  });
+
   it('turns unknown tags into warnings', () => {
     const r = loadText('a.yaml', 'kind: !weird test\n');
     expect(r.documents).toHaveLength(1);
