@@ -70,6 +70,8 @@ export function loadText(file: string, text: string): LoadResult {
       parseAllDocuments(source, {
         lineCounter,
         prettyErrors: false,
+        // The language is YAML 1.2: a `%YAML 1.1` directive must not turn `on:` into `true:`.
+        schema: 'core',
         merge: true,
         uniqueKeys: true,
         logLevel: 'error',

@@ -169,6 +169,11 @@ describe('loadText', () => {
     expect(pos(doc!.keyAt(['name']))).toBe('2:1');
   });
 
+  it('reads YAML 1.2 even under a %YAML 1.1 directive (on: stays a key, yes stays text)', () => {
+    const [doc] = loadText('a.yaml', '%YAML 1.1\n---\non: x\nvad: yes\n').documents;
+    expect(doc!.data).toEqual({ on: 'x', vad: 'yes' });
+  });
+
   it('takes a lone CR as a line break, as YAML does', () => {
     const [doc] = loadText('a.yaml', 'kind: test\rname: x\rscript: y\r').documents;
     expect(doc!.data).toEqual({ kind: 'test', name: 'x', script: 'y' });
