@@ -89,7 +89,8 @@ export class CheckContext {
     if (!lines) {
       const text = this.options.sourceText?.(file);
       if (text === undefined) return undefined;
-      lines = text.split(/\r?\n/);
+      // Lines and columns as the loader counts them: no byte-order mark, CR, LF or CRLF breaks.
+      lines = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split(/\r\n|\r|\n/);
       this.lines.set(file, lines);
     }
     return lines[line - 1];

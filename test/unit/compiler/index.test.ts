@@ -280,3 +280,22 @@ describe('semantic passes on mutated valid configurations', () => {
     expect(reachedChecks).toBeGreaterThan(50);
   });
 });
+
+describe('positions inside expressions', () => {
+  it('agree with the loader for CR line breaks and a byte-order mark', () => {
+    const yaml = [
+      'kind: conference',
+      'name: c',
+      'participant:',
+      '  on:',
+      '    dtmf: { if: "visits <", say: x }',
+      '',
+    ];
+    for (const text of [yaml.join('\r'), `\uFEFF${yaml.join('\r\n')}`]) {
+      const r = compileSources([{ file: 'c.yaml', text }]);
+      expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+        'c.yaml:5:26: invalid expression: Unexpected token: EOF',
+      ]);
+    }
+  });
+});
