@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CompiledScenario } from '../../../src/compiler/ir.js';
 import { simulate, type TranscriptEntry } from '../../../src/runtime/sim/index.js';
-import { act, compiledSet, conference, flow, route, src } from './helpers.js';
+import { act, compiledSet, conference, flow, guard, route, src } from './helpers.js';
 
 const of = (t: TranscriptEntry[], who: string, type?: string) =>
   t.filter((e) => e.who === who && (type === undefined || e.type === type));
@@ -240,5 +240,76 @@ describe('dial into a standalone conference', () => {
     expect(of(transcript, 'carol', 'joined')).toHaveLength(1);
     expect(of(transcript, 'carol', 'hangup')).toHaveLength(0);
     expect(of(transcript, 'conference:room', 'end')).toHaveLength(0);
+  });
+});
+
+describe('call control actions', () => {
+  it('dial.start starts the dialled leg in the named state', async () => {
+    const room = conference(
+      'room',
+      flow('room/participant', 'pin', {
+        pin: { entry: [act('say', { text: 'PIN please', to: 'self' })] },
+        direct: {
+          entry: [act('join', { muted: false, deaf: false, role: 'guest', speak: true, hear: true })],
+        },
+      }),
+    );
+    const caller: CompiledScenario = {
+      src: src(1),
+      name: 'invite',
+      vars: {},
+      flow: flow('invite/flow', 'go', {
+        go: {
+          entry: [
+            act('dial', {
+              to: 'sip:dan@example.com',
+              timeoutMs: 5000,
+              conference: 'room',
+              start: 'direct',
+              vars: {},
+            }),
+          ],
+        },
+      }),
+    };
+    const s = compiledSet({
+      conferences: [room],
+      scenarios: [caller],
+      dialout: { allow: ['^sip:'], trunks: {} },
+    });
+    const { transcript, errors } = await simulate(s, { script: 'start scenario invite; wait 2s' });
+    expect(errors).toEqual([]);
+    expect(of(transcript, 'dan', 'state')[0]).toMatchObject({ state: 'direct' });
+    expect(of(transcript, 'dan', 'joined')).toEqual([expect.objectContaining({ role: 'guest' })]);
+    expect(of(transcript, 'dan', 'say')).toEqual([]);
+  });
+
+  it('a flow can check caller ID and reject, or answer early', async () => {
+    const gate = conference(
+      'gate',
+      flow('gate/participant', 'check', {
+        check: {
+          entry: [act('answer', { early: true })],
+          on: {
+            'parley.entry.done': [
+              { guard: guard("call.from.endsWith('@trusted.example')"), target: 'in' },
+              { target: 'no' },
+            ],
+          },
+        },
+        no: { entry: [act('reject', { code: 603, reason: 'Declined' })] },
+        in: { entry: [act('answer', { early: false }), act('say', { text: 'Welcome.', to: 'self' })] },
+      }),
+    );
+    const s = compiledSet({ conferences: [gate] });
+    const { transcript } = await simulate(s, {
+      target: { conference: 'gate' },
+      script: 'call a from a@trusted.example; call b from b@elsewhere.example',
+    });
+    expect(of(transcript, 'a', 'answer').map((e) => e.early ?? false)).toEqual([true, false]);
+    expect(of(transcript, 'a', 'say')).toHaveLength(1);
+    expect(of(transcript, 'b', 'reject')).toEqual([
+      expect.objectContaining({ code: 603, reason: 'Declined' }),
+    ]);
   });
 });
