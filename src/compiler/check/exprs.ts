@@ -15,6 +15,9 @@ import { meanSuffix } from './util.js';
 /** Roots every flow expression may read. */
 export const FLOW_ROOTS = ['call', 'route', 'vars', 'conference', 'participant', 'visits'] as const;
 
+/** Conference-flow events that concern the conference itself, not a participant. */
+const NO_PARTICIPANT_EVENTS: ReadonlySet<string> = new Set(['started', 'empty', 'ended']);
+
 /** Event variables and the events that provide them. */
 const EVENT_VARIABLES: Record<string, readonly string[]> = {
   digits: ['collected', 'exhausted'],
@@ -254,11 +257,21 @@ export function checkFlowExpressions(ctx: CheckContext): void {
       };
       for (const a of s.entry) for (const src of actionSources(a)) checkSource(ctx, unit, src, entryScope);
       for (const h of s.handlers) {
+        // started, empty and ended happen to the conference, about no participant.
+        const noParticipant = flow.kind === 'conference' && NO_PARTICIPANT_EVENTS.has(h.event);
         const scope: Scope = {
-          allowed: [...FLOW_ROOTS, ...eventVariables(h.event)],
+          allowed: [...FLOW_ROOTS, ...eventVariables(h.event)].filter(
+            (r) => !noParticipant || r !== 'participant',
+          ),
           place: `a handler of "${h.event}"`,
           knownVars,
         };
+        if (noParticipant) {
+          scope.explain = (id) =>
+            id === 'participant'
+              ? `"${h.event}" is not about a participant: "participant" is not available here`
+              : undefined;
+        }
         for (const b of h.branches) {
           if (b.guard) {
             checkSource(ctx, unit, { kind: 'expression', value: b.guard.expr, path: b.guard.path }, scope);

@@ -447,3 +447,17 @@ describe('digits and numbers', () => {
     expect(quoted).toEqual([]);
   });
 });
+
+describe('participant in conference flows', () => {
+  it('is not available in handlers of started, empty and ended', () => {
+    const d = check(
+      conf(
+        '  do: [ { join: true } ]\n',
+        'conference:\n  on: { empty: { log: "${participant.id}" }, joined: { log: "${participant.id}" } }\n',
+      ),
+    );
+    expect(d.map((x) => [x.code, x.message])).toEqual([
+      ['variable-out-of-scope', '"empty" is not about a participant: "participant" is not available here'],
+    ]);
+  });
+});
