@@ -1,15 +1,93 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { graphCommand } from './commands/graph.js';
+import { serveCommand } from './commands/serve.js';
+import { simulateCommand } from './commands/simulate.js';
+import { testCommand } from './commands/test.js';
+import { validateCommand } from './commands/validate.js';
+import { type CliIO, EXIT_OK, EXIT_USAGE, processIO, UsageError } from './io.js';
+
+const DEFAULT_PATHS = ['conferences/'];
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
 
 /** Builds the CLI; returns the process exit code (0 ok, 1 invalid input, 2 usage). */
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], io: CliIO = processIO): Promise<number> {
+  let code = EXIT_OK;
   const program = new Command('parley')
     .description('Declarative audio conferencing: validate, render, simulate and serve conference flows.')
-    .exitOverride();
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .showHelpAfterError();
+
+  program
+    .command('validate')
+    .description('check configuration files; prints file:line:col: message for every problem')
+    .argument('[paths...]', 'YAML files or folders', DEFAULT_PATHS)
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'),
+    )
+    .action((paths: string[], opts: { format: 'text' | 'json' | 'github' }) => {
+      code = validateCommand(paths, opts, io);
+    });
+
+  program
+    .command('graph')
+    .description('draw the state machines of the flows in a file')
+    .argument('<file>', 'a YAML file with conference or scenario documents')
+    .option('--flow <name>', 'one flow, e.g. room-*/participant')
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['mermaid', 'dot']).default('mermaid'),
+    )
+    .action((file: string, opts: { flow?: string; format: 'mermaid' | 'dot' }) => {
+      code = graphCommand(file, opts, io);
+    });
+
+  program
+    .command('simulate')
+    .description('run a script against the flows on a virtual clock and print the transcript')
+    .argument('[paths...]', 'YAML files or folders', DEFAULT_PATHS)
+    .requiredOption('--script <script>', 'e.g. "call; dtmf 1234#; wait 5s; hangup"')
+    .option('--target <target>', 'route (default), conference:NAME or scenario:NAME')
+    .option('--from <uri>', 'caller, e.g. alice@example.com')
+    .option('--to <user>', 'request-URI user or URI, e.g. conf-1234')
+    .option('--source <ip>', 'source address of the call')
+    .option('--var <key=value>', 'scenario variable (repeatable)', collect, [])
+    .option('--json', 'print the transcript as JSON')
+    .action(async (paths: string[], opts) => {
+      code = await simulateCommand(paths, opts, io);
+    });
+
+  program
+    .command('test')
+    .description('run the kind: test documents under the given paths')
+    .argument('[paths...]', 'YAML files or folders', DEFAULT_PATHS)
+    .option('--grep <text>', 'only tests whose name contains text')
+    .option('-v, --verbose', 'print the transcript of failed tests')
+    .action(async (paths: string[], opts: { grep?: string; verbose?: boolean }) => {
+      code = await testCommand(paths, opts, io);
+    });
+
+  program
+    .command('serve')
+    .description('serve the configuration (validates it; the SIP/RTP server is not built yet)')
+    .argument('[paths...]', 'YAML files or folders', DEFAULT_PATHS)
+    .action((paths: string[]) => {
+      code = serveCommand(paths, io);
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return code;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    throw err;
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    if (err instanceof UsageError) {
+      io.err(`parley: ${err.message}`);
+      return EXIT_USAGE;
+    }
+    // Anything else is a defect in Parley, not in the user's input: say so in one line.
+    io.err(`parley: internal error: ${err instanceof Error ? err.message : String(err)}`);
+    return 70;
   }
 }
