@@ -218,3 +218,31 @@ export interface ActionParams {
 }
 
 export type ActionType = keyof ActionParams;
+
+/** Every action type, in the order the language lists them. */
+export const ACTION_TYPES: readonly ActionType[] = [
+  'answer',
+  'reject',
+  'hangup',
+  'say',
+  'play',
+  'stop',
+  'collect',
+  'join',
+  'leave',
+  'mute',
+  'unmute',
+  'deaf',
+  'undeaf',
+  'toggle',
+  'record',
+  'dial',
+  'link',
+  'unlink',
+  'send',
+  'respond',
+  'set',
+  'notify',
+  'end',
+  'log',
+];

@@ -14,36 +14,12 @@ import type {
   State,
 } from './ast.js';
 import type { NodePath, SourceDocument } from './diagnostics.js';
+import { ACTION_TYPES } from './ir.js';
 
 export type ActionName = keyof InlineAction;
 
-/** Every action key, in the order the language lists them. */
-export const ACTION_NAMES: readonly ActionName[] = [
-  'answer',
-  'reject',
-  'hangup',
-  'say',
-  'play',
-  'stop',
-  'collect',
-  'join',
-  'leave',
-  'mute',
-  'unmute',
-  'deaf',
-  'undeaf',
-  'toggle',
-  'record',
-  'dial',
-  'link',
-  'unlink',
-  'send',
-  'respond',
-  'set',
-  'notify',
-  'end',
-  'log',
-];
+/** Every action key, in the order the language lists them (the IR's action types are the same keys). */
+export const ACTION_NAMES: readonly ActionName[] = ACTION_TYPES;
 
 const ACTION_SET: ReadonlySet<string> = new Set(ACTION_NAMES);
 

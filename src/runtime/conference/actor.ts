@@ -8,6 +8,7 @@ import type { Audience } from '../../compiler/ast.js';
 import type { ActionParams, CompiledConference } from '../../compiler/ir.js';
 import { errorMessage, RuntimeError } from '../errors.js';
 import { FlowActor } from '../flow/actor.js';
+import { promptSource } from '../flow/prompt-source.js';
 import type { ActionContext, FlowEvent, FlowHost, FlowOutcome, HostAction } from '../flow/types.js';
 import type {
   ConferenceControl,
@@ -594,16 +595,7 @@ class ConferenceFlowHost implements FlowHost {
     switch (action.type) {
       case 'say':
       case 'play': {
-        const source: PromptSource =
-          action.type === 'say'
-            ? {
-                kind: 'tts',
-                text: action.params.text,
-                ...(action.params.voice ? { voice: action.params.voice } : {}),
-              }
-            : action.params.url !== undefined
-              ? { kind: 'url', url: action.params.url }
-              : { kind: 'file', path: action.params.file ?? '' };
+        const source = promptSource(action);
         const loop = action.type === 'play' && action.params.loop;
         c.emit(action.type, promptFields(action));
         const abort = new AbortController();

@@ -15,13 +15,8 @@
  */
 import { type AnyActorRef, type AnyStateMachine, createActor, setup } from 'xstate';
 import type { SourceRef } from '../../compiler/diagnostics.js';
-import type {
-  ActionRef,
-  ActionType,
-  CompiledFlow,
-  StateConfig,
-  TransitionConfig,
-} from '../../compiler/ir.js';
+import type { ActionRef, CompiledFlow, StateConfig, TransitionConfig } from '../../compiler/ir.js';
+import { ACTION_TYPES } from '../../compiler/ir.js';
 import { ActionError, errorMessage, formatSrc } from '../errors.js';
 import type { Clock, EventField, EventSink, ExpressionEngine, Logger } from '../ports.js';
 import { Collector } from './collect.js';
@@ -29,33 +24,6 @@ import { resolveAction } from './resolve.js';
 import type { ActionContext, FlowEvent, FlowHost, FlowOutcome } from './types.js';
 
 export const ENTRY_DONE = 'parley.entry.done';
-
-const ACTION_TYPES: readonly ActionType[] = [
-  'answer',
-  'reject',
-  'hangup',
-  'say',
-  'play',
-  'stop',
-  'collect',
-  'join',
-  'leave',
-  'mute',
-  'unmute',
-  'deaf',
-  'undeaf',
-  'toggle',
-  'record',
-  'dial',
-  'link',
-  'unlink',
-  'send',
-  'respond',
-  'set',
-  'notify',
-  'end',
-  'log',
-];
 
 export interface FlowActorOptions {
   flow: CompiledFlow;

@@ -9,13 +9,13 @@ import type { CompiledFlow } from '../../compiler/ir.js';
 import { type ConferenceActor, type Participant, promptFields, respond } from '../conference/actor.js';
 import { errorMessage, RuntimeError } from '../errors.js';
 import { FlowActor } from '../flow/actor.js';
+import { promptSource } from '../flow/prompt-source.js';
 import type { ActionContext, FlowEvent, FlowHost, FlowOutcome, HostAction } from '../flow/types.js';
 import type {
   CallLeg,
   ConferenceControl,
   EventField,
   HttpRequest,
-  PromptSource,
   RecordingHandle,
   RuntimePorts,
 } from '../ports.js';
@@ -325,16 +325,7 @@ export class FlowSession implements FlowHost, Participant {
   ): Promise<void> {
     await this.ensureAnswered();
     const p = action.params;
-    const source: PromptSource =
-      action.type === 'say'
-        ? {
-            kind: 'tts',
-            text: action.params.text,
-            ...(action.params.voice ? { voice: action.params.voice } : {}),
-          }
-        : action.params.url !== undefined
-          ? { kind: 'url', url: action.params.url }
-          : { kind: 'file', path: action.params.file ?? '' };
+    const source = promptSource(action);
     const loop = action.type === 'play' && action.params.loop;
     const stop = new AbortController();
     this.prompts.add(stop);
