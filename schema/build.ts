@@ -16,6 +16,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { CONFERENCE_EVENTS, PARTICIPANT_EVENTS } from '../src/compiler/ast.js';
 
 // JSON Schema values are open-ended JSON; the object below is the shape we write.
 type Schema = { [keyword: string]: unknown };
@@ -41,36 +42,9 @@ const CIDR = '^(([0-9]{1,3}\\.){3}[0-9]{1,3}(/[0-9]{1,2})?|[0-9A-Fa-f:.]*:[0-9A-
 const HEADER_NAME = "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$";
 const DTMF_KEY = '^[0-9A-D*#]$';
 
-/** As in `src/compiler/ast.ts` (the schema has no imports, so a unit test keeps these equal). */
-export const PARTICIPANT_EVENT_NAMES = [
-  'collected',
-  'exhausted',
-  'dtmf',
-  'played',
-  'joined',
-  'left',
-  'full',
-  'answered',
-  'busy',
-  'no-answer',
-  'failed',
-  'hangup',
-  'message',
-  'http',
-  'talking',
-  'silent',
-  'recorded',
-];
-export const CONFERENCE_EVENT_NAMES = [
-  'started',
-  'joined',
-  'left',
-  'empty',
-  'ended',
-  'http',
-  'recorded',
-  'message',
-];
+/** The built-in events, from the language's own types (one list for schema, checker and runtime). */
+export const PARTICIPANT_EVENT_NAMES: readonly string[] = PARTICIPANT_EVENTS;
+export const CONFERENCE_EVENT_NAMES: readonly string[] = CONFERENCE_EVENTS;
 
 const ref = (name: string, description: string, examples: unknown[], extra: Schema = {}): Schema => ({
   $ref: `#/$defs/${name}`,

@@ -7,6 +7,7 @@ import { BlockList, isIP } from 'node:net';
 import type { CompiledRoute } from '../compiler/ir.js';
 import { errorMessage, formatSrc, RuntimeError } from './errors.js';
 import type { ExpressionEngine } from './ports.js';
+import { RegexCache } from './regex-cache.js';
 
 export interface RouteRequest {
   /** Request-URI user part. */
@@ -35,7 +36,7 @@ export type RouteDecision =
   | { kind: 'none' };
 
 export class Router {
-  private readonly regexes = new Map<string, RegExp>();
+  private readonly regexes = new RegexCache();
   private readonly cidrs = new Map<CompiledRoute, BlockList>();
 
   constructor(
@@ -83,7 +84,7 @@ export class Router {
     const captures: Record<string, string> = {};
     const test = (source: string | undefined, value: string): boolean => {
       if (source === undefined) return true;
-      const m = this.regex(source).exec(value);
+      const m = this.regexes.get(source).exec(value);
       if (!m) return false;
       for (const [k, v] of Object.entries(m.groups ?? {})) if (v !== undefined) captures[k] = v;
       return true;
@@ -98,15 +99,6 @@ export class Router {
     if (m.transport && !m.transport.some((t) => t.toLowerCase() === req.transport.toLowerCase()))
       return undefined;
     return captures;
-  }
-
-  private regex(source: string): RegExp {
-    let re = this.regexes.get(source);
-    if (!re) {
-      re = new RegExp(source);
-      this.regexes.set(source, re);
-    }
-    return re;
   }
 
   private inCidrs(route: CompiledRoute, cidrs: string[], address: string): boolean {

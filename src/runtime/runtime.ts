@@ -10,6 +10,7 @@ import { DialRefusedError, errorMessage, RuntimeError } from './errors.js';
 import type { HostAction } from './flow/types.js';
 import { DEFAULT_LOCKOUT_MS, PinLockout } from './lockout.js';
 import type { CallLeg, DialRequest, HttpRequest, RuntimePorts } from './ports.js';
+import { RegexCache } from './regex-cache.js';
 import { type RouteDecision, Router } from './router.js';
 import { type DialOrigin, FlowSession, type SessionRuntime } from './session/flow-session.js';
 import { Session } from './session/session.js';
@@ -28,7 +29,7 @@ export class Runtime implements SessionRuntime, ConferenceRegistry {
   private readonly sessions = new Set<Session>();
   private readonly flows = new Map<string, FlowSession>();
   private seq = 0;
-  private readonly regexes = new Map<string, RegExp>();
+  private readonly regexes = new RegexCache();
   private readonly lockout = new PinLockout();
   private readonly conferenceSessions = new Map<ConferenceActor, Session>();
 
@@ -42,16 +43,7 @@ export class Runtime implements SessionRuntime, ConferenceRegistry {
 
   /** The conference document serving `name` (first whose pattern matches). */
   conferenceDoc(name: string): CompiledConference | undefined {
-    return this.set.conferences.find((c) => this.regex(c.pattern).test(name));
-  }
-
-  private regex(source: string): RegExp {
-    let re = this.regexes.get(source);
-    if (!re) {
-      re = new RegExp(source);
-      this.regexes.set(source, re);
-    }
-    return re;
+    return this.set.conferences.find((c) => this.regexes.get(c.pattern).test(name));
   }
 
   scenarioDoc(name: string): CompiledScenario | undefined {
@@ -385,7 +377,7 @@ export class Runtime implements SessionRuntime, ConferenceRegistry {
   /** Applies the dial-out policy: `dialout.allow` and trunks. */
   private dialRequest(action: Extract<HostAction, { type: 'dial' }>): DialRequest {
     const p = action.params;
-    const allowed = this.set.dialout.allow.some((re) => this.regex(re).test(p.to));
+    const allowed = this.set.dialout.allow.some((re) => this.regexes.get(re).test(p.to));
     if (!allowed)
       throw new DialRefusedError(p.to, `dial: "${p.to}" is not allowed by dialout.allow`, {
         src: action.src,
