@@ -168,26 +168,24 @@ export class ConferenceActor implements ConferenceControl {
         this.emit('full', { participant: participant.id, limit });
         return 'full';
       }
-      const m: Member = existing ?? {
-        participant,
-        id: participant.id,
+      // Joining again replaces the member's options; its media state stays.
+      const options = {
         role: params.role,
         muted: params.muted,
         deaf: params.deaf,
         speak: params.speak,
         hear: params.hear,
         music: params.music,
-        musicAbort: undefined,
-        routing: { muted: false, deaf: false, speakTo: 'all', hearFrom: 'all' },
       };
-      Object.assign(m, {
-        role: params.role,
-        muted: params.muted,
-        deaf: params.deaf,
-        speak: params.speak,
-        hear: params.hear,
-        music: params.music,
-      });
+      const m: Member = existing
+        ? Object.assign(existing, options)
+        : {
+            participant,
+            id: participant.id,
+            ...options,
+            musicAbort: undefined,
+            routing: { muted: false, deaf: false, speakTo: 'all', hearFrom: 'all' },
+          };
       this.memberMap.set(m.id, m);
       this.clearIdle();
       m.routing = this.computeRouting(m);
