@@ -646,7 +646,11 @@ const flowDefs: Record<string, Schema> = {
     properties: {
       description: str('What this state is for.', ['Asks for the PIN.']),
       do: actionListProp,
-      then: ref('Target', 'State entered when the entry actions have all finished.', ['join', 'hangup']),
+      then: ref(
+        'Handler',
+        'Taken when the entry actions have all finished: a state name, or branches like an event handler’s (the first whose `if` holds is taken).',
+        ['join', 'hangup', [{ if: "call.from.startsWith('alice@')", goto: 'chair' }, 'member']],
+      ),
       on: ref('Handlers', 'Event handlers, by event name.', [{ collected: 'join', exhausted: 'hangup' }]),
       ...inlineActionProps(),
     },

@@ -173,7 +173,8 @@ export interface Flow {
 export interface State extends Partial<InlineAction> {
   description?: string;
   do?: Action[];
-  then?: Target;
+  /** Taken when the entry actions have finished: a target, or branches like a handler's (`[{ if, goto }, target]`). */
+  then?: Handler;
   on?: Record<string, Handler>;
 }
 

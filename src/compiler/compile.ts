@@ -263,11 +263,13 @@ class FlowCompiler {
         } else if (delay !== undefined) push(after, String(parseDuration(delay)), transitions);
         else push(on, h.event, transitions);
       }
-      if (s.next) {
-        push(on, ENTRY_DONE_EVENT, [
-          { target: this.target(s.next.name), actions: [], meta: { src: this.at(s.next.path) } },
-        ]);
-      }
+      const then = s.afterEntry;
+      if (then)
+        push(
+          on,
+          ENTRY_DONE_EVENT,
+          then.branches.map((b) => this.transition(b, then.event)),
+        );
       const config: StateConfig = {
         entry: s.entry.map((a) => this.action(a, undefined)),
         on,

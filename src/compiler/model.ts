@@ -60,8 +60,8 @@ export interface FlowState {
   path: NodePath;
   description?: string;
   entry: FlowAction[];
-  /** The `then:` target. */
-  next?: FlowTarget;
+  /** `then:` — taken when the entry actions have finished; a target or guarded branches. Event name `then`. */
+  afterEntry?: FlowHandler;
   handlers: FlowHandler[];
 }
 
@@ -112,15 +112,21 @@ function branchOf(node: string | Branch, path: NodePath): FlowBranch {
   return b;
 }
 
+function handlerOf(event: string, handler: Handler, hPath: NodePath): FlowHandler {
+  const branches = Array.isArray(handler)
+    ? handler.map((b, i) => branchOf(b as string | Branch, [...hPath, i]))
+    : [branchOf(handler, hPath)];
+  return { event, path: hPath, branches };
+}
+
 function handlersOf(on: Record<string, Handler> | undefined, path: NodePath): FlowHandler[] {
   if (!isObject(on)) return [];
-  return Object.entries(on).map(([event, handler]) => {
-    const hPath = [...path, 'on', event];
-    const branches = Array.isArray(handler)
-      ? handler.map((b, i) => branchOf(b as string | Branch, [...hPath, i]))
-      : [branchOf(handler, hPath)];
-    return { event, path: hPath, branches };
-  });
+  return Object.entries(on).map(([event, handler]) => handlerOf(event, handler, [...path, 'on', event]));
+}
+
+/** The state's event handlers and its `then`: everything with branches to check and compile. */
+export function branchingHandlers(s: FlowState): FlowHandler[] {
+  return s.afterEntry ? [...s.handlers, s.afterEntry] : s.handlers;
 }
 
 function stateOf(name: string, state: State, path: NodePath): FlowState {
@@ -131,7 +137,8 @@ function stateOf(name: string, state: State, path: NodePath): FlowState {
     handlers: handlersOf(state.on, path),
   };
   if (typeof state.description === 'string') s.description = state.description;
-  if (typeof state.then === 'string') s.next = { name: state.then, path: [...path, 'then'] };
+  if (state.then !== undefined && state.then !== null)
+    s.afterEntry = handlerOf('then', state.then, [...path, 'then']);
   return s;
 }
 
@@ -187,8 +194,7 @@ export function conferenceFlows(d: ConferenceDocument): FlowModel[] {
 export function targetsOf(flow: FlowModel): Array<{ from: FlowState; target: FlowTarget; event?: string }> {
   const out: Array<{ from: FlowState; target: FlowTarget; event?: string }> = [];
   for (const s of flow.states) {
-    if (s.next) out.push({ from: s, target: s.next });
-    for (const h of s.handlers) {
+    for (const h of branchingHandlers(s)) {
       for (const b of h.branches) if (b.target) out.push({ from: s, target: b.target, event: h.event });
     }
   }

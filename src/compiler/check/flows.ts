@@ -8,6 +8,7 @@ import { memberReferences, parseExpression } from '../expr.js';
 import {
   type ActionName,
   afterDuration,
+  branchingHandlers,
   dtmfKeys,
   type FlowAction,
   type FlowBranch,
@@ -112,7 +113,7 @@ function addNotify(a: FlowAction, into: Set<string>): void {
 /** Entry actions and the actions of every branch of every handler. */
 export function allActions(s: FlowState): FlowAction[] {
   const out = [...s.entry];
-  for (const h of s.handlers) for (const b of h.branches) out.push(...b.actions);
+  for (const h of branchingHandlers(s)) for (const b of h.branches) out.push(...b.actions);
   return out;
 }
 
@@ -239,7 +240,7 @@ function checkActionPlaces(ctx: CheckContext, { unit, flow }: FlowEntry): void {
   };
   for (const s of flow.states) {
     for (const a of s.entry) check(a, false);
-    for (const h of s.handlers)
+    for (const h of branchingHandlers(s))
       for (const b of h.branches) for (const a of b.actions) check(a, h.event === 'http');
   }
 }
@@ -260,10 +261,8 @@ function internalEdges(flow: FlowModel): Edge[] {
   const known = new Set(stateNames(flow));
   const edges: Edge[] = [];
   for (const s of flow.states) {
-    if (s.next && known.has(s.next.name))
-      edges.push({ from: s.name, to: s.next.name, event: 'then', guards: [], state: s });
-    for (const h of s.handlers) {
-      if (!INTERNAL_EVENTS.has(h.event)) continue;
+    for (const h of branchingHandlers(s)) {
+      if (h !== s.afterEntry && !INTERNAL_EVENTS.has(h.event)) continue;
       const guards: string[] = [];
       for (const b of h.branches) {
         if (b.guard) guards.push(b.guard.expr);
@@ -372,13 +371,16 @@ function reportLoop(ctx: CheckContext, unit: Unit, comp: string[], edges: Edge[]
   const inCycle = edges.filter((e) => members.has(e.from) && members.has(e.to));
   // Blame the edge written first in the file, so the report is stable.
   const first = inCycle
-    .map((e) => ({ e, at: unit.doc.at(e.branch ? e.branch.path : (e.state.next?.path ?? e.state.path)) }))
+    .map((e) => ({
+      e,
+      at: unit.doc.at(e.branch ? e.branch.path : (e.state.afterEntry?.path ?? e.state.path)),
+    }))
     .sort((a, b) => a.at.line - b.at.line || a.at.col - b.at.col)[0];
   if (!first) return;
   const path = describeCycle(first.e, inCycle);
   ctx.report(
     unit,
-    first.e.branch ? first.e.branch.path : (first.e.state.next?.path ?? first.e.state.path),
+    first.e.branch ? first.e.branch.path : (first.e.state.afterEntry?.path ?? first.e.state.path),
     'unbounded-retry',
     `retry loop with no bound: ${path}; guard it with "visits" (e.g. if: "visits < 3") or a variable set in the loop`,
   );
