@@ -22,9 +22,37 @@ export interface NativeDecoder {
   conceal(samples: number): Int16Array;
 }
 
+export interface MixMemberOptions {
+  muted?: boolean;
+  deaf?: boolean;
+  inGain?: number;
+  outGain?: number;
+  /** Ids this member is heard by; null/absent = everyone (whisper when set). */
+  speakTo?: number[] | null;
+  /** Ids this member hears; null/absent = everyone. */
+  hearFrom?: number[] | null;
+}
+
+export interface MixTick {
+  /** One mix per group of listeners who hear the same thing. */
+  mixes: Int16Array[];
+  /** Listener id → index into `mixes`; deaf members are absent. */
+  groupOf: Record<string, number>;
+  /** Talkers mixed this tick (the loudest, not muted). */
+  mixed: number[];
+}
+
+export interface NativeMixer {
+  set(id: number, options: MixMemberOptions): void;
+  remove(id: number): void;
+  /** One 20 ms frame per talking member at the mixer's rate. */
+  mix(frames: Array<[number, Int16Array]>): MixTick;
+}
+
 export interface NativeEngine {
   Encoder: new (codec: CodecName, rate?: number) => NativeEncoder;
   Decoder: new (codec: CodecName, rate?: number) => NativeDecoder;
+  Mixer: new (rate: 8000 | 16000 | 48000, loudest: number) => NativeMixer;
 }
 
 /** The native addon could not be loaded: not built, or built for another Node. */

@@ -2,9 +2,13 @@
 // tools can encode and decode every payload the engine speaks.
 #include <napi.h>
 
+#include <optional>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "codec.h"
+#include "mixer.h"
 
 namespace parley {
 namespace {
@@ -114,12 +118,108 @@ class DecoderWrap : public Napi::ObjectWrap<DecoderWrap> {
   std::unique_ptr<Decoder> decoder_;
 };
 
+
+std::optional<std::set<uint32_t>> id_set(Napi::Env env, Napi::Value v, const char* what) {
+  if (v.IsUndefined() || v.IsNull()) return std::nullopt;
+  if (!v.IsArray()) throw Napi::TypeError::New(env, std::string(what) + " must be an array of participant ids or null");
+  auto arr = v.As<Napi::Array>();
+  std::set<uint32_t> out;
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Value e = arr.Get(i);
+    if (!e.IsNumber()) throw Napi::TypeError::New(env, std::string(what) + " must hold numeric ids");
+    out.insert(e.As<Napi::Number>().Uint32Value());
+  }
+  return out;
+}
+
+class MixerWrap : public Napi::ObjectWrap<MixerWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Mixer",
+                       {InstanceMethod("set", &MixerWrap::Set), InstanceMethod("remove", &MixerWrap::Remove),
+                        InstanceMethod("mix", &MixerWrap::Mix)});
+  }
+  explicit MixerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<MixerWrap>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber())
+      throw Napi::TypeError::New(env, "new Mixer(rate, loudest)");
+    try {
+      mixer_ = std::make_unique<Mixer>(info[0].As<Napi::Number>().Int32Value(),
+                                       static_cast<size_t>(info[1].As<Napi::Number>().Uint32Value()));
+    } catch (const std::exception& e) {
+      throw Napi::RangeError::New(env, e.what());
+    }
+  }
+
+ private:
+  Napi::Value Set(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsObject())
+      throw Napi::TypeError::New(env, "set(id, { muted, deaf, inGain, outGain, speakTo, hearFrom })");
+    auto o = info[1].As<Napi::Object>();
+    MixMember m;
+    m.muted = o.Get("muted").ToBoolean();
+    m.deaf = o.Get("deaf").ToBoolean();
+    if (o.Get("inGain").IsNumber()) m.in_gain = o.Get("inGain").As<Napi::Number>().FloatValue();
+    if (o.Get("outGain").IsNumber()) m.out_gain = o.Get("outGain").As<Napi::Number>().FloatValue();
+    if (!(m.in_gain >= 0 && m.in_gain <= 16 && m.out_gain >= 0 && m.out_gain <= 16))
+      throw Napi::RangeError::New(env, "gains must be between 0 and 16");
+    m.speak_to = id_set(env, o.Get("speakTo"), "speakTo");
+    m.hear_from = id_set(env, o.Get("hearFrom"), "hearFrom");
+    mixer_->set(info[0].As<Napi::Number>().Uint32Value(), m);
+    return env.Undefined();
+  }
+  Napi::Value Remove(const Napi::CallbackInfo& info) {
+    if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "remove(id)");
+    mixer_->remove(info[0].As<Napi::Number>().Uint32Value());
+    return info.Env().Undefined();
+  }
+  // mix([[id, Int16Array], ...]) → { mixes: Int16Array[], groupOf: { id: index }, mixed: id[] }
+  Napi::Value Mix(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "mix expects [[id, Int16Array], ...]");
+    auto arr = info[0].As<Napi::Array>();
+    std::map<uint32_t, const int16_t*> input;
+    for (uint32_t i = 0; i < arr.Length(); i++) {
+      Napi::Value e = arr.Get(i);
+      if (!e.IsArray()) throw Napi::TypeError::New(env, "mix expects [[id, Int16Array], ...]");
+      auto pair = e.As<Napi::Array>();
+      Napi::Value id = pair.Get(0u);
+      Napi::Value pcm = pair.Get(1u);
+      if (!id.IsNumber() || !pcm.IsTypedArray() || pcm.As<Napi::TypedArray>().TypedArrayType() != napi_int16_array)
+        throw Napi::TypeError::New(env, "mix expects [[id, Int16Array], ...]");
+      auto frame = pcm.As<Napi::Int16Array>();
+      if (frame.ElementLength() != mixer_->frame_samples())
+        throw Napi::RangeError::New(env, "every frame must hold " + std::to_string(mixer_->frame_samples()) + " samples");
+      input[id.As<Napi::Number>().Uint32Value()] = frame.Data();
+    }
+    MixResult r = mixer_->mix(input);
+    auto result = Napi::Object::New(env);
+    auto mixes = Napi::Array::New(env, r.mixes.size());
+    for (size_t i = 0; i < r.mixes.size(); i++) {
+      auto a = Napi::Int16Array::New(env, r.mixes[i].size());
+      std::copy(r.mixes[i].begin(), r.mixes[i].end(), a.Data());
+      mixes.Set(static_cast<uint32_t>(i), a);
+    }
+    auto group_of = Napi::Object::New(env);
+    for (const auto& [id, g] : r.group_of) group_of.Set(std::to_string(id), Napi::Number::New(env, static_cast<double>(g)));
+    auto mixed = Napi::Array::New(env, r.mixed.size());
+    for (size_t i = 0; i < r.mixed.size(); i++) mixed.Set(static_cast<uint32_t>(i), Napi::Number::New(env, r.mixed[i]));
+    result.Set("mixes", mixes);
+    result.Set("groupOf", group_of);
+    result.Set("mixed", mixed);
+    return result;
+  }
+  std::unique_ptr<Mixer> mixer_;
+};
+
 }  // namespace
 }  // namespace parley
 
 static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("Encoder", parley::EncoderWrap::Init(env));
   exports.Set("Decoder", parley::DecoderWrap::Init(env));
+  exports.Set("Mixer", parley::MixerWrap::Init(env));
   return exports;
 }
 
