@@ -35,7 +35,7 @@ for (const codec of ['pcmu', 'g722', 'opus'] as CodecName[]) {
     for (let t = 0; t < TICKS; t++) {
       const tick = mixer.mix([1, 2, 3].map((id) => [id, frames[id - 1]?.[t] as Int16Array]));
       groups = tick.mixes.length;
-      tick.mixes.forEach((m, i) => encoders[i % encoders.length]?.encode(m));
+      for (const [i, m] of tick.mixes.entries()) encoders[i % encoders.length]?.encode(m);
     }
     const cpu = process.cpuUsage(cpu0);
     const usPerTick = (cpu.user + cpu.system) / TICKS;
