@@ -49,10 +49,19 @@ export interface NativeMixer {
   mix(frames: Array<[number, Int16Array]>): MixTick;
 }
 
+export interface NativeWavWriter {
+  /** Frames (samples per channel) written so far. */
+  readonly frames: number;
+  /** Interleaved PCM16; the header is fixed and the file synced about every second of audio. */
+  write(pcm: Int16Array): void;
+  close(): void;
+}
+
 export interface NativeEngine {
   Encoder: new (codec: CodecName, rate?: number) => NativeEncoder;
   Decoder: new (codec: CodecName, rate?: number) => NativeDecoder;
   Mixer: new (rate: 8000 | 16000 | 48000, loudest: number) => NativeMixer;
+  WavWriter: new (path: string, rate: number, channels: 1 | 2) => NativeWavWriter;
 }
 
 /** The native addon could not be loaded: not built, or built for another Node. */

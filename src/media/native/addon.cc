@@ -9,6 +9,7 @@
 
 #include "codec.h"
 #include "mixer.h"
+#include "wav_writer.h"
 
 namespace parley {
 namespace {
@@ -213,6 +214,54 @@ class MixerWrap : public Napi::ObjectWrap<MixerWrap> {
   std::unique_ptr<Mixer> mixer_;
 };
 
+
+class WavWriterWrap : public Napi::ObjectWrap<WavWriterWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "WavWriter",
+                       {InstanceMethod("write", &WavWriterWrap::Write), InstanceMethod("close", &WavWriterWrap::Close),
+                        InstanceAccessor("frames", &WavWriterWrap::Frames, nullptr)});
+  }
+  explicit WavWriterWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<WavWriterWrap>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 3 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsNumber())
+      throw Napi::TypeError::New(env, "new WavWriter(path, rate, channels)");
+    try {
+      writer_ = std::make_unique<WavWriter>(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Int32Value(),
+                                            info[2].As<Napi::Number>().Int32Value());
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, e.what());
+    }
+  }
+
+ private:
+  Napi::Value Frames(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(writer_->frames()));
+  }
+  Napi::Value Write(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsTypedArray() ||
+        info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int16_array)
+      throw Napi::TypeError::New(env, "write expects an Int16Array");
+    auto pcm = info[0].As<Napi::Int16Array>();
+    try {
+      writer_->write(pcm.Data(), pcm.ElementLength());
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, e.what());
+    }
+    return env.Undefined();
+  }
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    try {
+      writer_->close();
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(info.Env(), e.what());
+    }
+    return info.Env().Undefined();
+  }
+  std::unique_ptr<WavWriter> writer_;
+};
+
 }  // namespace
 }  // namespace parley
 
@@ -220,6 +269,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("Encoder", parley::EncoderWrap::Init(env));
   exports.Set("Decoder", parley::DecoderWrap::Init(env));
   exports.Set("Mixer", parley::MixerWrap::Init(env));
+  exports.Set("WavWriter", parley::WavWriterWrap::Init(env));
   return exports;
 }
 
