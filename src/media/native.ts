@@ -57,11 +57,23 @@ export interface NativeWavWriter {
   close(): void;
 }
 
+export interface DtmfKey {
+  digit: string;
+  /** In RTP timestamp units of the telephone-event clock (usually 8000 Hz). */
+  duration: number;
+}
+
+export interface NativeDtmfReceiver {
+  /** One RFC 4733 payload with its RTP timestamp → the keys it completes (each key once). */
+  feed(timestamp: number, payload: Buffer): DtmfKey[];
+}
+
 export interface NativeEngine {
   Encoder: new (codec: CodecName, rate?: number) => NativeEncoder;
   Decoder: new (codec: CodecName, rate?: number) => NativeDecoder;
   Mixer: new (rate: 8000 | 16000 | 48000, loudest: number) => NativeMixer;
   WavWriter: new (path: string, rate: number, channels: 1 | 2) => NativeWavWriter;
+  DtmfReceiver: new () => NativeDtmfReceiver;
 }
 
 /** The native addon could not be loaded: not built, or built for another Node. */

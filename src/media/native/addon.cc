@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "codec.h"
+#include "dtmf.h"
 #include "mixer.h"
 #include "wav_writer.h"
 
@@ -262,6 +263,33 @@ class WavWriterWrap : public Napi::ObjectWrap<WavWriterWrap> {
   std::unique_ptr<WavWriter> writer_;
 };
 
+class DtmfReceiverWrap : public Napi::ObjectWrap<DtmfReceiverWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "DtmfReceiver", {InstanceMethod("feed", &DtmfReceiverWrap::Feed)});
+  }
+  explicit DtmfReceiverWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DtmfReceiverWrap>(info) {}
+
+ private:
+  // feed(timestamp, payload) → [{ digit, duration }]
+  Napi::Value Feed(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsBuffer())
+      throw Napi::TypeError::New(env, "feed(timestamp, payload: Buffer)");
+    auto payload = info[1].As<Napi::Buffer<uint8_t>>();
+    auto events = receiver_.feed(info[0].As<Napi::Number>().Uint32Value(), payload.Data(), payload.Length());
+    auto out = Napi::Array::New(env, events.size());
+    for (size_t i = 0; i < events.size(); i++) {
+      auto e = Napi::Object::New(env);
+      e.Set("digit", Napi::String::New(env, std::string(1, events[i].digit)));
+      e.Set("duration", Napi::Number::New(env, events[i].duration));
+      out.Set(static_cast<uint32_t>(i), e);
+    }
+    return out;
+  }
+  DtmfReceiver receiver_;
+};
+
 }  // namespace
 }  // namespace parley
 
@@ -270,6 +298,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("Decoder", parley::DecoderWrap::Init(env));
   exports.Set("Mixer", parley::MixerWrap::Init(env));
   exports.Set("WavWriter", parley::WavWriterWrap::Init(env));
+  exports.Set("DtmfReceiver", parley::DtmfReceiverWrap::Init(env));
   return exports;
 }
 
