@@ -38,11 +38,9 @@ describe('RFC 4733 telephone-event receiver', () => {
 
   it('reports a key whose end packets were all lost when the next key starts', () => {
     const rx = new DtmfReceiver();
-    const keys = [
-      [100, event(7, 160)],
-      [100, event(7, 320)],
-      ...key(8, 900, 2),
-    ].flatMap(([ts, p]) => rx.feed(ts as number, p as Buffer));
+    const keys = [[100, event(7, 160)], [100, event(7, 320)], ...key(8, 900, 2)].flatMap(([ts, p]) =>
+      rx.feed(ts as number, p as Buffer),
+    );
     expect(keys).toEqual([
       { digit: '7', duration: 320 },
       { digit: '8', duration: 320 },
