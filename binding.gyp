@@ -2,12 +2,12 @@
   "targets": [
     {
       "target_name": "parley_media",
-      "sources": ["src/media/native/addon.cc", "src/media/native/g711.cc", "src/media/native/codec.cc", "src/media/native/mixer.cc", "src/media/native/wav_writer.cc", "src/media/native/dtmf.cc"],
+      "sources": ["src/media/native/addon.cc", "src/media/native/g711.cc", "src/media/native/codec.cc", "src/media/native/mixer.cc", "src/media/native/wav_writer.cc", "src/media/native/dtmf.cc", "src/media/native/resampler.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "<!@(sh src/media/native/pkg-flags.sh --cflags opus spandsp)"],
-      "libraries": ["<!@(sh src/media/native/pkg-flags.sh --libs opus spandsp)"]
+      "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "<!@(sh src/media/native/pkg-flags.sh --cflags opus speexdsp spandsp)"],
+      "libraries": ["<!@(sh src/media/native/pkg-flags.sh --libs opus speexdsp spandsp)"]
     }
   ]
 }

@@ -68,12 +68,18 @@ export interface NativeDtmfReceiver {
   feed(timestamp: number, payload: Buffer): DtmfKey[];
 }
 
+export interface NativeResampler {
+  /** Converts one chunk at the input rate; the filter carries state between calls. */
+  process(pcm: Int16Array): Int16Array;
+}
+
 export interface NativeEngine {
   Encoder: new (codec: CodecName, rate?: number) => NativeEncoder;
   Decoder: new (codec: CodecName, rate?: number) => NativeDecoder;
   Mixer: new (rate: 8000 | 16000 | 48000, loudest: number) => NativeMixer;
   WavWriter: new (path: string, rate: number, channels: 1 | 2) => NativeWavWriter;
   DtmfReceiver: new () => NativeDtmfReceiver;
+  Resampler: new (inRate: number, outRate: number) => NativeResampler;
 }
 
 /** The native addon could not be loaded: not built, or built for another Node. */

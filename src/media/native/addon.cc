@@ -10,6 +10,7 @@
 #include "codec.h"
 #include "dtmf.h"
 #include "mixer.h"
+#include "resampler.h"
 #include "wav_writer.h"
 
 namespace parley {
@@ -290,6 +291,46 @@ class DtmfReceiverWrap : public Napi::ObjectWrap<DtmfReceiverWrap> {
   DtmfReceiver receiver_;
 };
 
+class ResamplerWrap : public Napi::ObjectWrap<ResamplerWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Resampler", {InstanceMethod("process", &ResamplerWrap::Process)});
+  }
+  explicit ResamplerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ResamplerWrap>(info) {
+    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber())
+      throw Napi::TypeError::New(info.Env(), "Resampler(inRate, outRate)");
+    try {
+      resampler_ = std::make_unique<Resampler>(info[0].As<Napi::Number>().Int32Value(),
+                                               info[1].As<Napi::Number>().Int32Value());
+    } catch (const std::exception& e) {
+      throw Napi::RangeError::New(info.Env(), e.what());
+    }
+  }
+
+ private:
+  // process(Int16Array) → Int16Array at the output rate
+  Napi::Value Process(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsTypedArray() ||
+        info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int16_array)
+      throw Napi::TypeError::New(env, "process expects an Int16Array of PCM samples");
+    auto pcm = info[0].As<Napi::Int16Array>();
+    if (pcm.ElementLength() > kMaxSamples) throw Napi::RangeError::New(env, "frame longer than 120 ms at 48 kHz");
+    // Room for the rate ratio plus the filter's carry-over from the previous call.
+    size_t cap = pcm.ElementLength() * static_cast<size_t>(resampler_->out_rate()) /
+                     static_cast<size_t>(resampler_->in_rate()) + 64;
+    auto out = Napi::Int16Array::New(env, cap);
+    size_t n;
+    try {
+      n = resampler_->process(pcm.Data(), pcm.ElementLength(), out.Data(), cap);
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, e.what());
+    }
+    return Napi::Int16Array::New(env, n, out.ArrayBuffer(), 0);
+  }
+  std::unique_ptr<Resampler> resampler_;
+};
+
 }  // namespace
 }  // namespace parley
 
@@ -299,6 +340,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("Mixer", parley::MixerWrap::Init(env));
   exports.Set("WavWriter", parley::WavWriterWrap::Init(env));
   exports.Set("DtmfReceiver", parley::DtmfReceiverWrap::Init(env));
+  exports.Set("Resampler", parley::ResamplerWrap::Init(env));
   return exports;
 }
 

@@ -1,0 +1,17 @@
+// The media plane's public surface for the rest of Parley; the native addon is loaded lazily by
+// loadNativeEngine() so that code importing types alone does not need a built engine.
+export {
+  type CodecName,
+  type DtmfKey,
+  loadNativeEngine,
+  type MixMemberOptions,
+  type MixTick,
+  type NativeDecoder,
+  type NativeDtmfReceiver,
+  type NativeEncoder,
+  type NativeEngine,
+  NativeEngineMissingError,
+  type NativeMixer,
+  type NativeResampler,
+  type NativeWavWriter,
+} from './native.js';
