@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "parley_media",
-      "sources": ["src/media/native/addon.cc", "src/media/native/g711.cc", "src/media/native/codec.cc", "src/media/native/mixer.cc", "src/media/native/wav_writer.cc", "src/media/native/dtmf.cc", "src/media/native/resampler.cc"],
+      "sources": ["src/media/native/addon.cc", "src/media/native/g711.cc", "src/media/native/codec.cc", "src/media/native/mixer.cc", "src/media/native/wav_writer.cc", "src/media/native/dtmf.cc", "src/media/native/resampler.cc", "src/media/native/vad.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags_cc!": ["-fno-exceptions"],

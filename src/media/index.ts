@@ -13,5 +13,7 @@ export {
   NativeEngineMissingError,
   type NativeMixer,
   type NativeResampler,
+  type NativeVad,
   type NativeWavWriter,
+  type VadFrame,
 } from './native.js';

@@ -73,6 +73,19 @@ export interface NativeResampler {
   process(pcm: Int16Array): Int16Array;
 }
 
+export interface VadFrame {
+  /** dBov; a full-scale sine is about -3. */
+  level: number;
+  talking: boolean;
+  /** A talking start or stop happened on this frame. */
+  changed: boolean;
+}
+
+export interface NativeVad {
+  /** One 20 ms frame → its level and the hysteresis-filtered talking state. */
+  process(pcm: Int16Array): VadFrame;
+}
+
 export interface NativeEngine {
   Encoder: new (codec: CodecName, rate?: number) => NativeEncoder;
   Decoder: new (codec: CodecName, rate?: number) => NativeDecoder;
@@ -80,6 +93,7 @@ export interface NativeEngine {
   WavWriter: new (path: string, rate: number, channels: 1 | 2) => NativeWavWriter;
   DtmfReceiver: new () => NativeDtmfReceiver;
   Resampler: new (inRate: number, outRate: number) => NativeResampler;
+  Vad: new () => NativeVad;
 }
 
 /** The native addon could not be loaded: not built, or built for another Node. */

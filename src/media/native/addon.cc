@@ -11,6 +11,7 @@
 #include "dtmf.h"
 #include "mixer.h"
 #include "resampler.h"
+#include "vad.h"
 #include "wav_writer.h"
 
 namespace parley {
@@ -331,6 +332,31 @@ class ResamplerWrap : public Napi::ObjectWrap<ResamplerWrap> {
   std::unique_ptr<Resampler> resampler_;
 };
 
+class VadWrap : public Napi::ObjectWrap<VadWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Vad", {InstanceMethod("process", &VadWrap::Process)});
+  }
+  explicit VadWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<VadWrap>(info) {}
+
+ private:
+  // process(Int16Array) → { level, talking, changed }
+  Napi::Value Process(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsTypedArray() ||
+        info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int16_array)
+      throw Napi::TypeError::New(env, "process expects an Int16Array of PCM samples");
+    auto pcm = info[0].As<Napi::Int16Array>();
+    auto r = vad_.process(pcm.Data(), pcm.ElementLength());
+    auto out = Napi::Object::New(env);
+    out.Set("level", Napi::Number::New(env, r.level));
+    out.Set("talking", Napi::Boolean::New(env, r.talking));
+    out.Set("changed", Napi::Boolean::New(env, r.changed));
+    return out;
+  }
+  Vad vad_;
+};
+
 }  // namespace
 }  // namespace parley
 
@@ -341,6 +367,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("WavWriter", parley::WavWriterWrap::Init(env));
   exports.Set("DtmfReceiver", parley::DtmfReceiverWrap::Init(env));
   exports.Set("Resampler", parley::ResamplerWrap::Init(env));
+  exports.Set("Vad", parley::VadWrap::Init(env));
   return exports;
 }
 
