@@ -47,6 +47,22 @@ describe('RFC 4733 telephone-event receiver', () => {
     ]);
   });
 
+  it('ignores a late repeat of a key that arrives after the next key started', () => {
+    const rx = new DtmfReceiver();
+    const first = key(3, 100, 3).flatMap(([ts, p]) => rx.feed(ts, p));
+    const second = key(4, 900, 3).flatMap(([ts, p]) => rx.feed(ts, p));
+    expect(rx.feed(100, event(3, 480, true))).toEqual([]); // reordered end packet of the finished '3'
+    expect(rx.feed(100, event(3, 160))).toEqual([]);
+    expect([...first, ...second].map((k) => k.digit)).toEqual(['3', '4']);
+  });
+
+  it('handles timestamps that wrap around 2^32', () => {
+    const rx = new DtmfReceiver();
+    const before = key(1, 0xffffff00, 2).flatMap(([ts, p]) => rx.feed(ts, p));
+    const after = key(2, 0x00000100, 2).flatMap(([ts, p]) => rx.feed(ts, p));
+    expect([...before, ...after].map((k) => k.digit)).toEqual(['1', '2']);
+  });
+
   it('rejects non-Buffer payloads with a TypeError and ignores short ones', () => {
     const rx = new DtmfReceiver();
     expect(rx.feed(1, Buffer.from([1, 0x80]))).toEqual([]);
