@@ -17,6 +17,10 @@
 namespace parley {
 namespace {
 
+bool is_int16_array(const Napi::Value& v) {
+  return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_int16_array;
+}
+
 // 120 ms at 48 kHz: the longest frame any supported codec carries.
 constexpr size_t kMaxSamples = 5760;
 constexpr size_t kMaxPayload = 4000;
@@ -57,8 +61,7 @@ class EncoderWrap : public Napi::ObjectWrap<EncoderWrap> {
   Napi::Value Rate(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), encoder_->rate()); }
   Napi::Value Encode(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsTypedArray() ||
-        info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int16_array)
+    if (info.Length() < 1 || !is_int16_array(info[0]))
       throw Napi::TypeError::New(env, "encode expects an Int16Array of PCM samples");
     auto pcm = info[0].As<Napi::Int16Array>();
     if (pcm.ElementLength() > kMaxSamples) throw Napi::RangeError::New(env, "frame longer than 120 ms at 48 kHz");
@@ -190,7 +193,7 @@ class MixerWrap : public Napi::ObjectWrap<MixerWrap> {
       auto pair = e.As<Napi::Array>();
       Napi::Value id = pair.Get(0u);
       Napi::Value pcm = pair.Get(1u);
-      if (!id.IsNumber() || !pcm.IsTypedArray() || pcm.As<Napi::TypedArray>().TypedArrayType() != napi_int16_array)
+      if (!id.IsNumber() || !is_int16_array(pcm))
         throw Napi::TypeError::New(env, "mix expects [[id, Int16Array], ...]");
       auto frame = pcm.As<Napi::Int16Array>();
       if (frame.ElementLength() != mixer_->frame_samples())
@@ -243,8 +246,7 @@ class WavWriterWrap : public Napi::ObjectWrap<WavWriterWrap> {
   }
   Napi::Value Write(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsTypedArray() ||
-        info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int16_array)
+    if (info.Length() < 1 || !is_int16_array(info[0]))
       throw Napi::TypeError::New(env, "write expects an Int16Array");
     auto pcm = info[0].As<Napi::Int16Array>();
     try {
@@ -312,8 +314,7 @@ class ResamplerWrap : public Napi::ObjectWrap<ResamplerWrap> {
   // process(Int16Array) → Int16Array at the output rate
   Napi::Value Process(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsTypedArray() ||
-        info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int16_array)
+    if (info.Length() < 1 || !is_int16_array(info[0]))
       throw Napi::TypeError::New(env, "process expects an Int16Array of PCM samples");
     auto pcm = info[0].As<Napi::Int16Array>();
     if (pcm.ElementLength() > kMaxSamples) throw Napi::RangeError::New(env, "frame longer than 120 ms at 48 kHz");
@@ -343,8 +344,7 @@ class VadWrap : public Napi::ObjectWrap<VadWrap> {
   // process(Int16Array) → { level, talking, changed }
   Napi::Value Process(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsTypedArray() ||
-        info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int16_array)
+    if (info.Length() < 1 || !is_int16_array(info[0]))
       throw Napi::TypeError::New(env, "process expects an Int16Array of PCM samples");
     auto pcm = info[0].As<Napi::Int16Array>();
     auto r = vad_.process(pcm.Data(), pcm.ElementLength());
