@@ -1,0 +1,139 @@
+// Adaptive jitter buffer of one RTP audio stream: packets in (any order, any
+// duration), exactly one 20 ms PCM frame out per tick.
+//
+// The playout point advances one frame per pull in RTP timestamp units, also through
+// gaps (DTX, comfort noise, DTMF), so the mapping between the sender's timestamps and
+// our clock survives silence; it is re-anchored only on a new stream, a timestamp jump
+// or when packets keep arriving late. How long the earliest packets wait before they
+// play (the current delay) is steered towards a target derived from the observed
+// delay variation: a late packet raises the target at once, the target decays slowly,
+// and the steering drops or stretches one frame at a time, which also absorbs clock
+// skew between sender and us.
+//
+// Storage is preallocated: a ring of packet slots indexed by extended sequence
+// number and a PCM FIFO; nothing allocates on the per-packet or per-tick path.
+#pragma once
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "codec.h"
+
+namespace parley {
+
+struct JitterConfig {
+  int min_delay_ms = 20;
+  int max_delay_ms = 200;
+  int initial_delay_ms = 40;
+  /** Packet slots; packets more than this many sequence numbers ahead of the oldest evict it. */
+  size_t slots = 48;
+  /** Concealed frames after which output fades to silence. */
+  int max_concealed_frames = 5;
+};
+
+enum class FrameKind { Audio, Concealed, Silence };
+
+enum class InsertResult { Ok, Duplicate, Late, Overflow, TooLarge };
+
+struct JitterStats {
+  int target_delay_ms = 0;
+  int current_delay_ms = 0;
+  uint64_t late = 0;
+  uint64_t duplicates = 0;
+  uint64_t overflow = 0;
+  uint64_t concealed_frames = 0;
+  uint64_t fec_frames = 0;
+  uint64_t dropped_frames = 0;    // frames skipped to shrink the delay (sender fast, spike over)
+  uint64_t stretched_frames = 0;  // frames inserted to grow the delay (sender slow, late packets)
+  uint64_t resyncs = 0;           // re-anchored playout (timestamp jump, lasting lateness)
+  uint64_t decode_errors = 0;
+};
+
+class JitterBuffer {
+ public:
+  static constexpr size_t kMaxPayload = 1500;
+
+  explicit JitterBuffer(JitterConfig cfg = {});
+  /**
+   * Sets the decoder the next packets go through (owned by the caller, must outlive use),
+   * its PCM rate and RTP clock rate; clears buffered packets and audio (new stream or codec).
+   */
+  void set_decoder(Decoder* decoder, Codec codec, int pcm_rate, int clock_rate);
+  /** Forgets buffered packets and audio and the playout anchor; keeps counters and the target. */
+  void reset();
+
+  /** `ext_seq`, `ext_ts`: extended (unwrapped) sequence number and timestamp. */
+  InsertResult insert(int64_t ext_seq, int64_t ext_ts, const uint8_t* payload, size_t len, int64_t arrival_ms);
+  /** Writes pcm_rate/50 samples into `out`. */
+  FrameKind pull(int16_t* out, int64_t now_ms);
+
+  int pcm_rate() const { return pcm_rate_; }
+  int frame_samples() const { return pcm_rate_ / 50; }
+  const JitterStats& stats() const { return stats_; }
+  /** Packets waiting in the buffer. */
+  size_t buffered() const { return count_; }
+
+ private:
+  struct Slot {
+    int64_t seq = -1;
+    int64_t ts = 0;
+    int64_t arrival_ms = 0;
+    size_t len = 0;
+    std::array<uint8_t, kMaxPayload> data{};
+  };
+
+  Slot* oldest();
+  void drop_slot(Slot& s);
+  void evict_below(int64_t ts);
+  bool fill(size_t want_samples, bool& concealed_any, bool& audio_any);
+  void append_silence(size_t samples);
+  void append_conceal(size_t samples, bool& concealed_any);
+  void consume(int16_t* out, size_t samples);
+  void control(int64_t now_ms);
+  void note_variation(double transit_ms, int64_t arrival_ms);
+  int64_t ms_to_ts(double ms) const { return static_cast<int64_t>(ms * clock_rate_ / 1000.0); }
+  double ts_to_ms(int64_t ts) const { return static_cast<double>(ts) * 1000.0 / clock_rate_; }
+
+  JitterConfig cfg_;
+  Decoder* decoder_ = nullptr;
+  Codec codec_ = Codec::PCMU;
+  int pcm_rate_ = 8000;
+  int clock_rate_ = 8000;
+  int spt_ = 1;  // PCM samples per timestamp unit (2 for G.722)
+  int64_t frame_ts_ = 160;
+
+  std::vector<Slot> slots_;
+  size_t count_ = 0;
+  int64_t max_seq_ = -1;  // highest sequence number inserted since the anchor
+
+  // PCM decoded ahead of the playout point: fifo_[fifo_head_, fifo_head_ + fifo_len_).
+  std::vector<int16_t> fifo_;
+  std::vector<int16_t> scratch_;
+  size_t fifo_len_ = 0;
+
+  bool playing_ = false;
+  int64_t first_arrival_ms_ = 0;
+  int64_t play_ts_ = 0;       // timestamp of the next sample handed out
+  int64_t decoded_ts_ = 0;    // timestamp just past the FIFO's last sample
+  int64_t last_seq_ = -1;     // last packet decoded (FEC and loss detection)
+  int64_t last_pull_ms_ = 0;
+  bool pulled_ = false;
+  int concealed_run_ = 0;
+  int late_run_ = 0;
+
+  // Delay steering.
+  double target_ms_;
+  double peak_var_ms_;
+  double min_transit_ms_[2] = {0, 0};  // running minimum of transit over two half-windows
+  int64_t min_window_start_ms_ = 0;
+  bool have_transit_ = false;
+  double window_max_lead_ms_ = -1e9;
+  int window_pulls_ = 0;
+  int stretch_pending_ = 0;
+  int64_t last_var_ms_ = 0;
+
+  JitterStats stats_;
+};
+
+}  // namespace parley
