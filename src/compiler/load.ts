@@ -133,7 +133,7 @@ export function loadText(file: string, text: string): LoadResult {
       diag(walk.problem.pos, walk.problem.code, walk.problem.message);
       return;
     }
-    documents.push(new YamlSourceDocument(file, index, data, map, posOf(doc.contents.range?.[0] ?? 0)));
+    documents.push(new YamlSourceDocument(file, index, data, map, doc.contents.range?.[0] ?? 0, posOf));
   }
 }
 
@@ -339,12 +339,27 @@ function scanNodes(doc: Document.Parsed): {
 
 // ───────────────────────────── positions ─────────────────────────────
 
+/**
+ * Offsets of every value and key by path. Offsets rather than line/column pairs and
+ * string keys built by concatenation: a large configuration has hundreds of thousands
+ * of nodes, and this map is the part of loading that lives as long as the documents.
+ */
 class PositionMap {
-  readonly values = new Map<string, Pos>();
-  readonly keys = new Map<string, Pos>();
+  readonly values = new Map<string, number>();
+  readonly keys = new Map<string, number>();
 }
 
-const pathKey = (path: NodePath): string => JSON.stringify(path);
+/** Path key of a child: unambiguous because a segment's kind is marked and \u0001 never ends one. */
+const childKey = (parent: string, segment: string | number): string =>
+  typeof segment === 'number'
+    ? `${parent}\u0001#${segment}`
+    : `${parent}\u0001.${segment.includes('\u0001') ? JSON.stringify(segment) : segment}`;
+
+const pathKey = (path: NodePath): string => {
+  let key = '';
+  for (const segment of path) key = childKey(key, segment);
+  return key;
+};
 
 interface WalkProblem {
   pos: Pos;
@@ -353,7 +368,7 @@ interface WalkProblem {
 }
 
 /**
- * Records the position of every value and key by JSON path, following aliases (the
+ * Records the offset of every value and key by path, following aliases (the
  * positions then point at the anchored text) and merge keys. Stops with a problem on
  * recursive aliases, excessive depth or size.
  */
@@ -381,15 +396,19 @@ function walkPositions(
     return target;
   };
 
-  const visit = (raw: unknown, path: Array<string | number>, fallback: Pos): void => {
+  const visit = (raw: unknown, key: string, depth: number, fallback: number): void => {
     if (problem) return;
     if (++visited > MAX_NODES) {
-      problem = { pos: fallback, code: 'yaml-size', message: 'document is too large (too many nodes)' };
+      problem = {
+        pos: posOf(fallback),
+        code: 'yaml-size',
+        message: 'document is too large (too many nodes)',
+      };
       return;
     }
-    if (path.length > MAX_DEPTH) {
+    if (depth > MAX_DEPTH) {
       problem = {
-        pos: fallback,
+        pos: posOf(fallback),
         code: 'yaml-depth',
         message: `document is nested more than ${MAX_DEPTH} levels deep`,
       };
@@ -400,23 +419,21 @@ function walkPositions(
     // A pair written without a value (`{ key }`) has a null value node.
     const start = (node as { range?: [number, number, number] } | null)?.range?.[0];
     const isEmpty = isScalar(node) && node.value === null && node.source === '';
-    const here = start === undefined || isEmpty ? fallback : posOf(start);
-    const k = pathKey(path);
-    if (!map.values.has(k)) map.values.set(k, here);
+    const here = start === undefined || isEmpty ? fallback : start;
+    if (!map.values.has(key)) map.values.set(key, here);
     if (!isMap(node) && !isSeq(node)) return;
     onStack.add(node);
     if (isSeq(node)) {
-      node.items.forEach((item, i) => {
-        visit(item, [...path, i], here);
-      });
+      const items = node.items;
+      for (let i = 0; i < items.length; i++) visit(items[i], childKey(key, i), depth + 1, here);
     } else {
-      visitMap(node, path, here, false);
+      visitMap(node, key, depth, here, false);
     }
     onStack.delete(node);
   };
 
   /** Explicit keys win over merged ones wherever they appear, as in YAML's merge semantics. */
-  const visitMap = (node: Node, path: Array<string | number>, here: Pos, merged: boolean): void => {
+  const visitMap = (node: Node, key: string, depth: number, here: number, merged: boolean): void => {
     if (!isMap(node)) return;
     const merges: unknown[] = [];
     for (const pair of node.items) {
@@ -427,14 +444,13 @@ function walkPositions(
       }
       const name = keyString(pair.key);
       if (name === undefined) continue;
-      const childPath = [...path, name];
-      const k = pathKey(childPath);
+      const k = childKey(key, name);
       if (merged && map.keys.has(k)) continue;
       const keyStart = (pair.key as { range?: [number, number, number] } | null)?.range?.[0];
-      const keyPos = keyStart === undefined ? here : posOf(keyStart);
-      map.keys.set(k, keyPos);
+      const keyOffset = keyStart === undefined ? here : keyStart;
+      map.keys.set(k, keyOffset);
       if (!merged) map.values.delete(k);
-      visit(pair.value, childPath, keyPos);
+      visit(pair.value, k, depth + 1, keyOffset);
     }
     for (const m of merges) {
       const sources = isSeq(m) ? m.items : [m];
@@ -442,13 +458,13 @@ function walkPositions(
         const target = resolve(s);
         if (target === undefined || !isMap(target)) continue;
         onStack.add(target);
-        visitMap(target, path, here, true);
+        visitMap(target, key, depth, here, true);
         onStack.delete(target);
       }
     }
   };
 
-  visit(doc.contents, [], [1, 1]);
+  visit(doc.contents, '', 0, 0);
   return problem ? { problem } : {};
 }
 
@@ -469,13 +485,14 @@ class YamlSourceDocument implements SourceDocument {
     readonly index: number,
     readonly data: unknown,
     private readonly positions: PositionMap,
-    private readonly start: Pos,
+    private readonly start: number,
+    private readonly posOf: (offset: number) => Pos,
   ) {}
 
   at(path: NodePath): SourceRef {
     for (let n = path.length; n >= 0; n--) {
-      const pos = this.positions.values.get(pathKey(path.slice(0, n)));
-      if (pos) return this.ref(pos);
+      const offset = this.positions.values.get(pathKey(path.slice(0, n)));
+      if (offset !== undefined) return this.ref(offset);
     }
     return this.ref(this.start);
   }
@@ -484,13 +501,14 @@ class YamlSourceDocument implements SourceDocument {
     for (let n = path.length; n >= 0; n--) {
       const k = pathKey(path.slice(0, n));
       // Array items have no key: their own position is the closest thing.
-      const pos = this.positions.keys.get(k) ?? this.positions.values.get(k);
-      if (pos) return this.ref(pos);
+      const offset = this.positions.keys.get(k) ?? this.positions.values.get(k);
+      if (offset !== undefined) return this.ref(offset);
     }
     return this.ref(this.start);
   }
 
-  private ref(pos: Pos): SourceRef {
-    return { file: this.file, line: pos[0], col: pos[1] };
+  private ref(offset: number): SourceRef {
+    const [line, col] = this.posOf(offset);
+    return { file: this.file, line, col };
   }
 }
