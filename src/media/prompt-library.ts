@@ -1,0 +1,145 @@
+/**
+ * Turns prompt sources (text to say, audio files, audio URLs) into PCM for the
+ * engine, once: a conference that says "A participant has joined." a hundred times
+ * synthesizes it once. The cache is bounded by bytes and evicts the least recently
+ * used prompt; files are keyed by path, size and modification time, so an operator
+ * who replaces a file is heard at the next play.
+ */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Pcm } from './pcm.js';
+import type { TtsEngine } from './tts.js';
+import { AudioFileError, decodeWav, readWavFile } from './wav-file.js';
+
+export type PromptSpec =
+  | { kind: 'tts'; text: string; voice?: string }
+  /** Relative to the configuration root (absolute paths are used as they are). */
+  | { kind: 'file'; path: string }
+  | { kind: 'url'; url: string };
+
+export interface PromptLibraryOptions {
+  /** Configuration root that file prompts are relative to. */
+  root: string;
+  tts: TtsEngine;
+  /** Cache bound; default 64 MiB of PCM. */
+  maxCacheBytes?: number;
+  /** Largest audio download; default 20 MiB. */
+  maxDownloadBytes?: number;
+  /** Download time limit; default 10 s. */
+  downloadTimeoutMs?: number;
+}
+
+export class PromptLibrary {
+  private readonly cache = new Map<string, Promise<Pcm>>();
+  private readonly sizes = new Map<string, number>();
+  private bytes = 0;
+  private readonly maxBytes: number;
+
+  constructor(private readonly options: PromptLibraryOptions) {
+    this.maxBytes = options.maxCacheBytes ?? 64 * 1024 * 1024;
+  }
+
+  /** PCM of `spec`; rejects with AudioFileError, TtsError or a download error. */
+  async load(spec: PromptSpec): Promise<Pcm> {
+    switch (spec.kind) {
+      case 'tts': {
+        const voice = spec.voice ?? '';
+        return this.cached(`tts\u0000${voice}\u0000${spec.text}`, () =>
+          this.options.tts.synthesize(spec.text, spec.voice),
+        );
+      }
+      case 'file': {
+        const file = path.resolve(this.options.root, spec.path);
+        let info: Awaited<ReturnType<typeof stat>>;
+        try {
+          info = await stat(file);
+        } catch (err) {
+          throw new AudioFileError(
+            spec.path,
+            `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+          );
+        }
+        return this.cached(`file\u0000${file}\u0000${info.size}\u0000${info.mtimeMs}`, () =>
+          readWavFile(file),
+        );
+      }
+      case 'url':
+        return this.cached(`url\u0000${spec.url}`, () => this.download(spec.url));
+    }
+  }
+
+  private cached(key: string, make: () => Promise<Pcm>): Promise<Pcm> {
+    const hit = this.cache.get(key);
+    if (hit) {
+      // Re-inserting moves the entry to the most recently used end.
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit;
+    }
+    const made = make();
+    this.cache.set(key, made);
+    made.then(
+      (pcm) => {
+        if (this.cache.get(key) !== made) return;
+        const size = pcm.samples.byteLength;
+        this.sizes.set(key, size);
+        this.bytes += size;
+        this.evict();
+      },
+      () => {
+        // A failure is not remembered: the file may be fixed, the URL may come back.
+        if (this.cache.get(key) === made) this.cache.delete(key);
+      },
+    );
+    return made;
+  }
+
+  private evict(): void {
+    for (const key of this.cache.keys()) {
+      if (this.bytes <= this.maxBytes) return;
+      const size = this.sizes.get(key);
+      if (size === undefined) continue; // still loading
+      this.cache.delete(key);
+      this.sizes.delete(key);
+      this.bytes -= size;
+    }
+  }
+
+  private async download(url: string): Promise<Pcm> {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new AudioFileError(url, 'is not a URL');
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw new AudioFileError(url, 'only http and https URLs can be played');
+    const limit = this.options.maxDownloadBytes ?? 20 * 1024 * 1024;
+    let response: Response;
+    try {
+      response = await fetch(parsed, {
+        signal: AbortSignal.timeout(this.options.downloadTimeoutMs ?? 10_000),
+      });
+    } catch (err) {
+      throw new AudioFileError(url, `download failed: ${(err as Error).message}`);
+    }
+    if (!response.ok) throw new AudioFileError(url, `download failed: HTTP ${response.status}`);
+    const declared = Number(response.headers.get('content-length') ?? '0');
+    if (declared > limit) throw new AudioFileError(url, `is larger than ${limit} bytes`);
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    const reader = response.body?.getReader();
+    if (!reader) throw new AudioFileError(url, 'download returned no body');
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > limit) {
+        await reader.cancel();
+        throw new AudioFileError(url, `is larger than ${limit} bytes`);
+      }
+      chunks.push(value);
+    }
+    return decodeWav(url, Buffer.concat(chunks));
+  }
+}
