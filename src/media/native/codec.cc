@@ -165,6 +165,13 @@ class OpusDecoderImpl final : public Decoder {
     int n = opus_decode(dec_, nullptr, 0, out, static_cast<int>(samples), 0);
     return n < 0 ? 0 : static_cast<size_t>(n);
   }
+  bool has_fec() const override { return true; }
+  size_t decode_fec(const uint8_t* next_payload, size_t len, int16_t* out, size_t samples) override {
+    // libopus wants exactly the missing duration, a multiple of 2.5 ms.
+    if (samples == 0 || samples % 120 != 0) return 0;
+    int n = opus_decode(dec_, next_payload, static_cast<opus_int32>(len), out, static_cast<int>(samples), 1);
+    return n < 0 ? 0 : static_cast<size_t>(n);
+  }
 
  private:
   OpusDecoder* dec_ = nullptr;

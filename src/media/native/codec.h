@@ -33,6 +33,20 @@ class Decoder {
   virtual size_t decode(const uint8_t* payload, size_t len, int16_t* out, size_t cap) = 0;
   /** Fills `samples` samples for a lost packet (packet loss concealment). */
   virtual size_t conceal(int16_t* out, size_t samples) = 0;
+  /** True when decode_fec can recover a lost frame from the packet after it (Opus in-band FEC). */
+  virtual bool has_fec() const { return false; }
+  /**
+   * Recovers the `samples` samples lost just before `next_payload` from the redundancy it
+   * carries (Opus LBRR); where it carries none, the codec's concealment. Returns samples
+   * written, 0 when unsupported or the payload is corrupt (then call conceal instead).
+   */
+  virtual size_t decode_fec(const uint8_t* next_payload, size_t len, int16_t* out, size_t samples) {
+    (void)next_payload;
+    (void)len;
+    (void)out;
+    (void)samples;
+    return 0;
+  }
 };
 
 /** `rate` matters for L16 (8000, 16000 or 48000); the others have a fixed rate. */

@@ -46,7 +46,8 @@ struct JitterStats {
   uint64_t fec_frames = 0;
   uint64_t dropped_frames = 0;    // frames skipped to shrink the delay (sender fast, spike over)
   uint64_t stretched_frames = 0;  // frames inserted to grow the delay (sender slow, late packets)
-  uint64_t resyncs = 0;           // re-anchored playout (timestamp jump, lasting lateness)
+  uint64_t timestamp_jumps = 0;   // re-anchored playout: timestamp far ahead, or behind while the sequence advances
+  uint64_t resyncs = 0;           // re-anchored playout: packets kept arriving late
   uint64_t decode_errors = 0;
 };
 
@@ -83,16 +84,19 @@ class JitterBuffer {
     std::array<uint8_t, kMaxPayload> data{};
   };
 
+  enum : uint8_t { kSilence = 0, kConcealed = 1, kAudio = 2 };
+
   Slot* oldest();
   void drop_slot(Slot& s);
-  void evict_below(int64_t ts);
-  bool fill(size_t want_samples, bool& concealed_any, bool& audio_any);
+  void anchor(int64_t ts, int64_t seq);
+  void fill(size_t want);
+  void append(const int16_t* pcm, size_t samples, uint8_t kind);
   void append_silence(size_t samples);
-  void append_conceal(size_t samples, bool& concealed_any);
-  void consume(int16_t* out, size_t samples);
-  void control(int64_t now_ms);
-  void note_variation(double transit_ms, int64_t arrival_ms);
-  int64_t ms_to_ts(double ms) const { return static_cast<int64_t>(ms * clock_rate_ / 1000.0); }
+  void append_conceal(size_t samples);
+  bool decode_slot(Slot& s);
+  void consume(int16_t* out, size_t samples, FrameKind& kind);
+  void steer();
+  void note_transit(double transit_ms, int64_t arrival_ms);
   double ts_to_ms(int64_t ts) const { return static_cast<double>(ts) * 1000.0 / clock_rate_; }
 
   JitterConfig cfg_;
@@ -107,31 +111,34 @@ class JitterBuffer {
   size_t count_ = 0;
   int64_t max_seq_ = -1;  // highest sequence number inserted since the anchor
 
-  // PCM decoded ahead of the playout point: fifo_[fifo_head_, fifo_head_ + fifo_len_).
+  // PCM decoded ahead of the playout point, and what each sample is (audio, concealed, silence).
   std::vector<int16_t> fifo_;
+  std::vector<uint8_t> kind_;
   std::vector<int16_t> scratch_;
   size_t fifo_len_ = 0;
 
   bool playing_ = false;
   int64_t first_arrival_ms_ = 0;
-  int64_t play_ts_ = 0;       // timestamp of the next sample handed out
-  int64_t decoded_ts_ = 0;    // timestamp just past the FIFO's last sample
-  int64_t last_seq_ = -1;     // last packet decoded (FEC and loss detection)
+  int64_t play_ts_ = 0;     // timestamp of the next sample handed out
+  int64_t decoded_ts_ = 0;  // timestamp just past the FIFO's last sample
+  int64_t last_seq_ = -1;   // last packet decoded (FEC and loss detection)
   int64_t last_pull_ms_ = 0;
   bool pulled_ = false;
-  int concealed_run_ = 0;
+  size_t concealed_run_ = 0;  // consecutive concealed samples
   int late_run_ = 0;
 
   // Delay steering.
-  double target_ms_;
-  double peak_var_ms_;
-  double min_transit_ms_[2] = {0, 0};  // running minimum of transit over two half-windows
-  int64_t min_window_start_ms_ = 0;
+  double target_ms_ = 40;
+  double peak_var_ms_ = 20;
+  double min_transit_ms_[2] = {0, 0};  // minimum transit in the current and the previous second
+  int64_t min_bucket_start_ms_ = 0;
   bool have_transit_ = false;
-  double window_max_lead_ms_ = -1e9;
+  int64_t last_decay_ms_ = 0;
+  double window_max_lead_ms_ = 0;
+  bool window_has_lead_ = false;
   int window_pulls_ = 0;
   int stretch_pending_ = 0;
-  int64_t last_var_ms_ = 0;
+  bool drop_pending_ = false;
 
   JitterStats stats_;
 };

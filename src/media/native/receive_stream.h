@@ -53,6 +53,8 @@ struct ReceiveStats {
   int current_delay_ms = 0;
   uint64_t ssrc_changes = 0;
   uint64_t timestamp_jumps = 0;
+  uint64_t sequence_restarts = 0;  // RFC 3550 A.1: two packets in a row after a large sequence jump
+  uint64_t resyncs = 0;            // playout re-anchored after a run of late packets
   uint64_t concealed_frames = 0;
   uint64_t fec_frames = 0;
   uint64_t dropped_frames = 0;
@@ -94,8 +96,10 @@ class ReceiveStream {
   };
   void select_payload(uint8_t pt);
   void reset_source(uint32_t ssrc, uint16_t seq);
-  /** RFC 3550 A.1 update_seq; false when the packet is to be ignored (probation of a jump). */
-  bool update_seq(uint16_t seq);
+  enum class SeqVerdict { Ok, Drop, Restarted };
+  /** RFC 3550 A.1 update_seq (no probation: the endpoint checked the source address). */
+  SeqVerdict update_seq(uint16_t seq);
+  void init_seq(uint16_t seq);
   static int clock_rate_of(const PayloadSpec& spec);
 
   ReceiveConfig cfg_;
@@ -111,12 +115,12 @@ class ReceiveStream {
   uint16_t max_seq_ = 0;
   uint32_t cycles_ = 0;
   uint32_t base_seq_ = 0;
-  uint32_t bad_seq_ = 0;
+  uint32_t bad_seq_ = 0x10001;
   uint64_t received_ = 0;
   uint64_t expected_prior_ = 0;
   uint64_t received_prior_ = 0;
   // RFC 3550 A.8 jitter, in timestamp units of the payload's clock, scaled by 16.
-  double jitter_ = 0;
+  double jitter_ts_ = 0;
   int jitter_clock_ = 8000;
   bool have_transit_ = false;
   double last_transit_ = 0;
