@@ -1,0 +1,311 @@
+/**
+ * The UAC side: dialling out. INVITE with our offer straight to the URI or via an outbound
+ * proxy, digest authentication on 401/407, ringing and early media reported, CANCEL on ring
+ * timeout or abort, ACK for the 2xx; the outcome is answered, busy, no-answer or failed.
+ */
+import { SipCall } from './call.js';
+import { contactUri, Dialog, type LocalContact, makeVia, resolveHop } from './dialog.js';
+import { parseUri, randomToken, signRequest, uriString } from './lib.js';
+import { type Logger, withFields } from './logger.js';
+import {
+  acceptAnswer,
+  type LocalMedia,
+  type NegotiatedMedia,
+  type OfferedMedia,
+  parseSdp,
+  SdpSession,
+} from './sdp.js';
+import type { OutgoingRequest, SipStack } from './stack.js';
+import type { Protocol, Remote } from './transport.js';
+import type { SipRequest, SipResponse } from './wire/types.js';
+
+export interface DialOptions {
+  /** sip: URI to call. */
+  uri: string;
+  /** Our From URI; defaults to sip:parley@<our address>. */
+  from?: string;
+  fromName?: string;
+  /** Outbound proxy or trunk (`sip:host:port;transport=tcp`): every request goes there first. */
+  proxy?: string;
+  auth?: { username: string; password: string };
+  /** Ring time before CANCEL and `no-answer`. */
+  timeoutMs: number;
+  local: LocalMedia;
+  signal?: AbortSignal;
+  /** Extra headers for the INVITE (lower-case names). */
+  headers?: Record<string, string>;
+  /** Progress before the answer. */
+  onProgress?: (event: { type: 'ringing' } | { type: 'early-media'; media: NegotiatedMedia }) => void;
+}
+
+/** Where a dial goes, computed before anything is sent, so a policy can check it first. */
+export interface DialTarget {
+  /** The Request-URI, normalised. */
+  requestUri: string;
+  user: string | undefined;
+  host: string;
+  /** The first hop: the proxy when configured, else the URI's host. */
+  nextHop: string;
+  protocol: Protocol;
+}
+
+export type DialOutcome =
+  | { status: 'answered'; call: OutboundCall; media: NegotiatedMedia }
+  | { status: 'busy' | 'no-answer' | 'failed'; code?: number; reason: string };
+
+/** Parses and normalises a dial request's URI and next hop; throws on a URI that is not SIP. */
+export function dialTarget(uri: string, proxy?: string): DialTarget {
+  const parsed = parseUri(uri);
+  if (!parsed || (parsed.schema !== 'sip' && parsed.schema !== 'sips'))
+    throw new Error(`not a SIP URI: ${uri}`);
+  if (parsed.schema === 'sips') throw new Error(`sips: is not supported: ${uri}`);
+  const hop = proxy ? parseUri(proxy) : parsed;
+  if (!hop) throw new Error(`not a SIP URI: ${proxy}`);
+  const protocol: Protocol = hop.params.transport?.toLowerCase() === 'tcp' ? 'TCP' : 'UDP';
+  return { requestUri: uri, user: parsed.user, host: parsed.host, nextHop: proxy ?? uri, protocol };
+}
+
+export class OutboundCall extends SipCall {
+  constructor(
+    stack: SipStack,
+    callId: string,
+    dialog: Dialog,
+    local: LocalMedia,
+    media: NegotiatedMedia | undefined,
+    logger: Logger,
+    readonly uri: string,
+    private readonly localContact: LocalContact,
+  ) {
+    super(stack, callId, logger);
+    this.dialog = dialog;
+    this.local = local;
+    if (media) this.negotiated = media;
+    this.stack.registerDialog(dialog.key, this);
+  }
+
+  protected contactUri(): string {
+    return contactUri(this.localContact);
+  }
+
+  /** Called once with the 2xx that created the dialog. */
+  start(invite: SipRequest, ok: SipResponse): void {
+    this.ack2xx(invite, ok);
+    this.armSessionTimer(ok.headers['session-expires'], true);
+  }
+}
+
+interface Attempt {
+  invite: SipRequest;
+  outgoing: OutgoingRequest;
+}
+
+/**
+ * Places one call. Never rejects for call failures: those are outcomes. `contactFor` gives our
+ * Contact for the chosen transport.
+ */
+export async function dial(
+  stack: SipStack,
+  options: DialOptions,
+  contactFor: (protocol: Protocol) => LocalContact,
+  logger: Logger,
+): Promise<DialOutcome> {
+  let target: DialTarget;
+  try {
+    target = dialTarget(options.uri, options.proxy);
+  } catch (err) {
+    return { status: 'failed', reason: (err as Error).message };
+  }
+  if (options.signal?.aborted) return { status: 'failed', reason: 'aborted' };
+  let hop: Remote;
+  try {
+    hop = await resolveHop(target.nextHop, target.protocol);
+  } catch (err) {
+    return { status: 'failed', reason: `cannot resolve ${target.nextHop}: ${(err as Error).message}` };
+  }
+  const contact = contactFor(hop.protocol);
+  const callId = `${randomToken(16)}@parley`;
+  const log = withFields(logger, { callId });
+  const fromTag = randomToken(12);
+  const fromUri = options.from ?? `sip:parley@${contact.address}`;
+  const { sdp, offered } = new SdpSession().offer(options.local, options.local.codecs ?? stack.prefs);
+  let seq = 1;
+
+  const build = (): SipRequest => ({
+    method: 'INVITE',
+    uri: target.requestUri,
+    version: '2.0',
+    headers: {
+      via: [makeVia(contact)],
+      'max-forwards': '70',
+      from: {
+        ...(options.fromName ? { name: `"${options.fromName.replace(/"/g, '')}"` } : {}),
+        uri: fromUri,
+        params: { tag: fromTag },
+      },
+      to: { uri: target.requestUri, params: {} },
+      'call-id': callId,
+      cseq: { seq, method: 'INVITE' },
+      contact: [{ uri: contactUri(contact), params: {} }],
+      ...(options.proxy ? { route: [{ uri: proxyRoute(options.proxy), params: {} }] } : {}),
+      supported: 'timer',
+      allow: stack.allow,
+      'user-agent': stack.userAgent,
+      'content-type': 'application/sdp',
+      ...(options.headers ?? {}),
+    },
+    content: sdp,
+  });
+
+  log.info({ uri: target.requestUri, hop: `${hop.protocol}:${hop.address}:${hop.port}` }, 'dialling');
+  let answered = false;
+  let cancelReason: 'no-answer' | 'aborted' | undefined;
+  let provisional = false;
+  let current: Attempt | undefined;
+
+  const cancelNow = (): void => {
+    if (current && provisional && !answered) current.outgoing.cancel();
+  };
+  const ringTimer = setTimeout(() => {
+    cancelReason ??= 'no-answer';
+    cancelNow();
+  }, options.timeoutMs);
+  const onAbort = (): void => {
+    cancelReason ??= 'aborted';
+    cancelNow();
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const onProvisional = (response: SipResponse): void => {
+    provisional = true;
+    if (cancelReason) {
+      // RFC 3261 9.1: CANCEL only once a provisional response has arrived.
+      current?.outgoing.cancel();
+      return;
+    }
+    if (response.status >= 180 && response.status <= 182) {
+      options.onProgress?.({ type: 'ringing' });
+    } else if (response.status === 183 && response.content.length > 0) {
+      try {
+        options.onProgress?.({
+          type: 'early-media',
+          media: acceptAnswer(offered, parseSdp(response.content)),
+        });
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'unusable SDP in 183');
+      }
+    }
+  };
+  const sendInvite = (invite: SipRequest): Promise<SipResponse> => {
+    provisional = false;
+    current = { invite, outgoing: stack.send(invite, hop, onProvisional) };
+    return current.outgoing.final;
+  };
+
+  try {
+    let invite = build();
+    let response = await sendInvite(invite);
+    if ((response.status === 401 || response.status === 407) && options.auth && !cancelReason) {
+      seq += 1;
+      const signed = build();
+      if (signRequest(signed, response, { user: options.auth.username, password: options.auth.password })) {
+        log.info({ status: response.status }, 'dial challenged: retrying with credentials');
+        invite = signed;
+        response = await sendInvite(signed);
+      }
+    }
+    log.info({ status: response.status, reason: response.reason }, 'dial final response');
+    if (response.status >= 200 && response.status < 300) {
+      answered = true;
+      return established(stack, invite, response, options, offered, contact, hop, log, cancelReason);
+    }
+    return failure(response, cancelReason);
+  } finally {
+    clearTimeout(ringTimer);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function failure(response: SipResponse, cancelReason: 'no-answer' | 'aborted' | undefined): DialOutcome {
+  const code = response.status;
+  const reason = `${code} ${response.reason}`.trim();
+  if (cancelReason === 'no-answer' && (code === 487 || code === 408))
+    return { status: 'no-answer', code, reason };
+  if (cancelReason === 'aborted') return { status: 'failed', code, reason: 'aborted' };
+  if (code === 486 || code === 600) return { status: 'busy', code, reason };
+  if (code === 408 || code === 480) return { status: 'no-answer', code, reason };
+  return { status: 'failed', code, reason };
+}
+
+function established(
+  stack: SipStack,
+  invite: SipRequest,
+  ok: SipResponse,
+  options: DialOptions,
+  offered: OfferedMedia,
+  contact: LocalContact,
+  hop: Remote,
+  log: Logger,
+  cancelReason: 'no-answer' | 'aborted' | undefined,
+): DialOutcome {
+  const recordRoute = Array.isArray(ok.headers['record-route']) ? ok.headers['record-route'] : [];
+  const remoteContact = ok.headers.contact;
+  const dialog = new Dialog({
+    callId: invite.headers['call-id'],
+    localTag: String(invite.headers.from.params.tag),
+    remoteTag: String(ok.headers.to.params.tag ?? ''),
+    localUri: { ...invite.headers.from, params: {} },
+    remoteUri: { ...ok.headers.to, uri: uriString(ok.headers.to.uri), params: {} },
+    remoteTarget:
+      Array.isArray(remoteContact) && remoteContact[0] ? uriString(remoteContact[0].uri) : invite.uri,
+    // The UAC's route set is the Record-Route of the 2xx, reversed (RFC 3261 12.1.2).
+    routeSet: recordRoute.map((r) => ({ ...r, uri: uriString(r.uri) })).reverse(),
+    localSeq: invite.headers.cseq.seq,
+    remoteSeq: undefined,
+    contact,
+    fallback: hop,
+  });
+  let media: NegotiatedMedia;
+  try {
+    media = acceptAnswer(offered, parseSdp(ok.content));
+  } catch (err) {
+    // A 2xx must still be ACKed, then the call is ended: it carries no usable answer.
+    const call = new OutboundCall(
+      stack,
+      dialog.callId,
+      dialog,
+      options.local,
+      undefined,
+      log,
+      options.uri,
+      contact,
+    );
+    call.start(invite, ok);
+    void call.hangup();
+    return { status: 'failed', code: ok.status, reason: `unusable SDP answer: ${(err as Error).message}` };
+  }
+  const call = new OutboundCall(
+    stack,
+    dialog.callId,
+    dialog,
+    options.local,
+    media,
+    log,
+    options.uri,
+    contact,
+  );
+  call.start(invite, ok);
+  if (cancelReason) {
+    // Answered while our CANCEL was on its way: the call exists, so end it properly.
+    void call.hangup();
+    return {
+      status: cancelReason === 'aborted' ? 'failed' : 'no-answer',
+      reason: `${cancelReason}; answered late and hung up`,
+    };
+  }
+  return { status: 'answered', call, media };
+}
+
+/** The proxy as a loose-routing Route entry. */
+function proxyRoute(proxy: string): string {
+  return /;lr\b/.test(proxy) ? proxy : `${proxy};lr`;
+}
