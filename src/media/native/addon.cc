@@ -360,7 +360,9 @@ class VadWrap : public Napi::ObjectWrap<VadWrap> {
 }  // namespace
 }  // namespace parley
 
+namespace parley { void InitEngineBindings(Napi::Env env, Napi::Object exports); }
 static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  parley::InitEngineBindings(env, exports);
   exports.Set("Encoder", parley::EncoderWrap::Init(env));
   exports.Set("Decoder", parley::DecoderWrap::Init(env));
   exports.Set("Mixer", parley::MixerWrap::Init(env));

@@ -2,14 +2,20 @@
 //
 // Each listener hears the sum of its contributors: the loudest N talkers that are
 // not muted, that speak to it (everyone, or a speak-to set: whisper), and that it
-// hears (everyone, or a hear-from set), never itself. Listeners whose contributor
-// set and output gain are the same form one group whose mix is computed (and later
-// encoded) once: in a conference where few talk, almost everyone is in one group.
+// hears (everyone, or a hear-from set), never itself; plus every broadcast source
+// (a prompt played into the conference), which bypasses ranking and hear-from.
+// Listeners whose contributor set and output gain are the same form one group whose
+// mix is computed (and later encoded) once: in a conference where few talk, almost
+// everyone is in one group.
+//
+// The tick path (`tick`) does not allocate once the member count and group count
+// have been seen before: every buffer is owned by the mixer and reused.
 #pragma once
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
+#include <unordered_map>
 #include <vector>
 
 namespace parley {
@@ -17,6 +23,8 @@ namespace parley {
 struct MixMember {
   bool muted = false;
   bool deaf = false;
+  /** Always mixed for every non-deaf listener, outside the loudest-N ranking (prompts). */
+  bool broadcast = false;
   float in_gain = 1.0f;
   float out_gain = 1.0f;
   /** Absent: speaks to everyone. */
@@ -33,19 +41,65 @@ struct MixResult {
   std::vector<uint32_t> mixed;
 };
 
+/** One shared mix of the last tick. */
+struct MixGroup {
+  /** Stable identity of the contributor set and gain, so encoders can follow a group across ticks. */
+  uint64_t signature;
+  const int16_t* pcm;
+  /** Number of contributors; 0 means the mix is silence. */
+  size_t contributors;
+};
+
 class Mixer {
  public:
   Mixer(int rate, size_t loudest);
   size_t frame_samples() const { return frame_; }
-  void set(uint32_t id, const MixMember& m) { members_[id] = m; }
-  void remove(uint32_t id) { members_.erase(id); }
-  /** `input`: id → one frame (frame_samples()) of PCM; absent = silence. */
+  int rate() const { return rate_; }
+  void set(uint32_t id, const MixMember& m);
+  void remove(uint32_t id);
+  bool has(uint32_t id) const { return index_.count(id) > 0; }
+  size_t size() const { return members_.size(); }
+
+  /** Fast path. Sets one member's frame for the coming tick (nullptr = silence); cleared by tick(). */
+  void input(uint32_t id, const int16_t* pcm);
+  /** Mixes the inputs given since the last tick. */
+  void tick();
+  /** After tick(): the group a listener hears, or nullptr (deaf or unknown). */
+  const MixGroup* group_of(uint32_t id) const;
+  size_t group_count() const { return group_count_; }
+  /** After tick(): ids mixed this tick (talkers and broadcast sources), ascending. */
+  const std::vector<uint32_t>& mixed() const { return mixed_; }
+
+  /** Convenience for tests and tools: `input` id → one frame; allocates its result. */
   MixResult mix(const std::map<uint32_t, const int16_t*>& input);
 
  private:
+  struct Slot {
+    uint32_t id;
+    MixMember m;
+    const int16_t* pcm = nullptr;
+    int group = -1;
+  };
+  struct Group {
+    std::vector<uint32_t> from;  // contributor slot indexes, ascending
+    float gain;
+    MixGroup out;
+  };
+  void reindex();
+
+  int rate_;
   size_t frame_;
   size_t loudest_;
-  std::map<uint32_t, MixMember> members_;
+  std::vector<Slot> members_;
+  std::unordered_map<uint32_t, size_t> index_;
+  // Scratch, reused every tick.
+  std::vector<std::pair<double, uint32_t>> ranked_;
+  std::vector<uint32_t> sources_;  // slot indexes mixed this tick
+  std::vector<uint32_t> scratch_from_;
+  std::vector<uint32_t> mixed_;
+  std::vector<Group> groups_;
+  std::vector<std::vector<int16_t>> group_pcm_;
+  size_t group_count_ = 0;
   std::vector<int32_t> acc_;
 };
 

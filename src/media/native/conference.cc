@@ -1,0 +1,120 @@
+#include "conference.h"
+
+#include <algorithm>
+
+namespace parley {
+
+Conference::Conference(std::string name, uint64_t uid, int rate, size_t loudest)
+    : name_(std::move(name)), uid_(uid), mixer_(rate, loudest) {}
+
+MixMember Conference::mix_member(const MemberRouting& r) const {
+  MixMember m;
+  m.muted = r.muted;
+  m.deaf = r.deaf;
+  m.in_gain = r.gain;
+  m.speak_to = r.speak_to;
+  m.hear_from = r.hear_from;
+  return m;
+}
+
+void Conference::add_member(uint32_t id, const MemberRouting& r) {
+  MemberState& s = members_[id];
+  s.routing = r;
+  s.frame.assign(frame(), 0);
+  mixer_.set(id, mix_member(r));
+}
+
+void Conference::update_member(uint32_t id, const MemberRouting& r) {
+  auto it = members_.find(id);
+  if (it == members_.end()) return;
+  it->second.routing = r;
+  mixer_.set(id, mix_member(r));
+}
+
+void Conference::remove_member(uint32_t id) {
+  members_.erase(id);
+  mixer_.remove(id);
+}
+
+VadResult Conference::feed(uint32_t id, const int16_t* pcm, int rate, FrameKind kind) {
+  auto it = members_.find(id);
+  if (it == members_.end()) return VadResult{-100, false, false};
+  MemberState& s = it->second;
+  s.in_conv.convert(rate, this->rate(), pcm, s.frame.data());
+  VadResult v = s.vad.process(s.frame.data(), s.frame.size());
+  s.level = v.level;
+  s.talking = v.talking;
+  // Silence costs the mixer nothing: only frames with audio are ranked.
+  if (kind != FrameKind::Silence) mixer_.input(id, s.frame.data());
+  return v;
+}
+
+void Conference::add_player(uint32_t id, std::shared_ptr<Player> p) {
+  players_[id] = std::move(p);
+  MixMember m;
+  m.broadcast = true;
+  m.deaf = true;
+  mixer_.set(id, m);
+}
+
+bool Conference::remove_player(uint32_t id) {
+  mixer_.remove(id);
+  return players_.erase(id) > 0;
+}
+
+void Conference::add_recorder(uint32_t id, std::shared_ptr<Recorder> r) {
+  recorders_[id] = std::move(r);
+  MixMember m;
+  m.muted = true;  // a listener that hears everything and says nothing
+  mixer_.set(id, m);
+}
+
+bool Conference::remove_recorder(uint32_t id) {
+  mixer_.remove(id);
+  return recorders_.erase(id) > 0;
+}
+
+void Conference::add_link(const std::string& other, LinkEnd end) {
+  MixMember m;
+  m.muted = !end.hears;
+  m.deaf = !end.speaks;
+  mixer_.set(end.member, m);
+  end.inbox.assign(frame(), 0);
+  links_[other] = std::move(end);
+}
+
+void Conference::remove_link(const std::string& other) {
+  auto it = links_.find(other);
+  if (it == links_.end()) return;
+  mixer_.remove(it->second.member);
+  links_.erase(it);
+}
+
+void Conference::tick(std::vector<uint32_t>& finished) {
+  if (player_frames_.size() < players_.size()) player_frames_.resize(players_.size(), std::vector<int16_t>(frame()));
+  size_t i = 0;
+  for (auto& [id, p] : players_) {
+    std::vector<int16_t>& buf = player_frames_[i++];
+    if (p->read(buf.data(), rate())) mixer_.input(id, buf.data());
+    if (p->finished()) finished.push_back(id);
+  }
+  for (auto& [other, l] : links_) {
+    if (l.hears && l.have_inbox) mixer_.input(l.member, l.inbox.data());
+    l.have_inbox = false;
+  }
+  mixer_.tick();
+}
+
+void Conference::record_tick_time(int64_t us, bool late) {
+  mix_last_us_ = us;
+  mix_max_us_ = std::max(mix_max_us_, us);
+  ticks_++;
+  if (late) late_ticks_++;
+}
+
+ConferenceStats Conference::stats() const {
+  return ConferenceStats{members_.size(), players_.size(), recorders_.size(), links_.size(), mixer_.group_count(),
+                         mix_last_us_,    mix_max_us_,     ticks_,            late_ticks_};
+}
+
+}  // namespace parley

@@ -1,0 +1,257 @@
+#include "endpoint.h"
+
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <stdexcept>
+
+#include "rtcp.h"
+#include "rtp_packet.h"
+
+namespace parley {
+
+namespace {
+constexpr int64_t kRtcpIntervalMs = 5000;
+
+bool same_addr(const sockaddr_in& a, const sockaddr_in& b) {
+  return a.sin_addr.s_addr == b.sin_addr.s_addr && a.sin_port == b.sin_port;
+}
+
+int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+int rtp_clock_rate(Codec codec, int rate) {
+  switch (codec) {
+    case Codec::G722:
+      return 8000;
+    case Codec::OPUS:
+      return 48000;
+    default:
+      return rate;
+  }
+}
+
+Endpoint::Endpoint(uint32_t id, int rtp_fd, int rtcp_fd, int port, bool latching)
+    : id_(id), rtp_fd_(rtp_fd), rtcp_fd_(rtcp_fd), port_(port), latching_(latching) {
+  std::random_device rd;
+  ssrc_ = rd();
+  seq_ = static_cast<uint16_t>(rd());
+  ts_ = rd();
+  cname_len_ = static_cast<size_t>(std::snprintf(cname_, sizeof cname_, "parley-%08x", ssrc_));
+}
+
+Endpoint::~Endpoint() {
+  if (rtp_fd_ >= 0) ::close(rtp_fd_);
+  if (rtcp_fd_ >= 0) ::close(rtcp_fd_);
+}
+
+void Endpoint::configure(const EndpointConfig& cfg, int64_t now_ms) {
+  // Build everything that can throw before touching the current state.
+  std::unique_ptr<ReceiveStream> stream;
+  if (!stream_) stream = std::make_unique<ReceiveStream>(cfg.receive);
+  std::unique_ptr<DtmfSender> dtmf;
+  if (cfg.receive.telephone_event_pt >= 0) dtmf = std::make_unique<DtmfSender>(cfg.receive.telephone_event_rate, 20);
+  if (stream_) stream_->reconfigure(cfg.receive);
+  else stream_ = std::move(stream);
+  bool remote_changed = !configured_ || !same_addr(cfg.remote_rtp, cfg_.remote_rtp);
+  cfg_ = cfg;
+  if (latched_ && !remote_changed) {
+    // A re-INVITE with the same SDP address keeps the learned source.
+  } else if (remote_changed) {
+    latched_ = false;
+    candidate_run_ = 0;
+  }
+  clock_rate_ = rtp_clock_rate(cfg.send.codec, cfg.send.rate);
+  dtmf_ = std::move(dtmf);
+  if (!configured_) next_rtcp_ms_ = now_ms + kRtcpIntervalMs / 2;
+  configured_ = true;
+  last_rx_ms_ = now_ms;
+  timeout_reported_ = false;
+}
+
+bool Endpoint::source_ok(const sockaddr_in& from, bool rtcp) const {
+  if (!configured_) return false;
+  if (rtcp && !rtcp_mux()) return from.sin_addr.s_addr == cfg_.remote_rtp.sin_addr.s_addr;
+  return same_addr(from, cfg_.remote_rtp);
+}
+
+bool Endpoint::latch_candidate(const uint8_t* data, size_t len, const sockaddr_in& from) {
+  RtpView v;
+  if (parse_rtp(data, len, v) != RtpError::None) return false;
+  if (candidate_run_ > 0 && same_addr(from, candidate_) && v.ssrc == candidate_ssrc_ &&
+      v.seq == static_cast<uint16_t>(candidate_seq_ + 1)) {
+    candidate_run_++;
+  } else {
+    candidate_ = from;
+    candidate_ssrc_ = v.ssrc;
+    candidate_run_ = 1;
+  }
+  candidate_seq_ = v.seq;
+  return candidate_run_ >= kLatchRun;
+}
+
+bool Endpoint::on_datagram(const uint8_t* data, size_t len, const sockaddr_in& from, bool rtcp_socket, int64_t now_ms) {
+  bool rtcp = rtcp_socket || is_rtcp(data, len);
+  if (rtcp && !rtcp_socket && !rtcp_mux()) {
+    // RTCP on the RTP port without rtcp-mux negotiated: not ours to interpret.
+    stats_.discarded_rtcp++;
+    return false;
+  }
+  bool latched_now = false;
+  if (!source_ok(from, rtcp)) {
+    if (!latching_ || latched_ || !configured_ || rtcp || !latch_candidate(data, len, from)) {
+      stats_.discarded_source++;
+      return false;
+    }
+    // A run of valid in-sequence packets from one source: that is where the far end really is.
+    cfg_.remote_rtp = from;
+    if (!rtcp_mux()) {
+      cfg_.remote_rtcp = from;
+      cfg_.remote_rtcp.sin_port = htons(static_cast<uint16_t>(ntohs(from.sin_port) + 1));
+    }
+    latched_ = latched_now = true;
+  } else if (latching_ && !latched_ && !rtcp) {
+    // The SDP address itself sends: it is the source, no need to look further.
+    if (latch_candidate(data, len, from)) latched_ = latched_now = true;
+  }
+  if (rtcp) {
+    on_rtcp(data, len, now_ms);
+    return latched_now;
+  }
+  if (!receives()) {
+    stats_.discarded_direction++;
+    return latched_now;
+  }
+  stats_.packets_in++;
+  stats_.bytes_in += len;
+  last_rx_ms_ = now_ms;
+  timeout_reported_ = false;
+  stream_->on_packet(data, len, now_ms);
+  return latched_now;
+}
+
+void Endpoint::on_rtcp(const uint8_t* data, size_t len, int64_t now_ms) {
+  RtcpCompound c;
+  if (parse_rtcp(data, len, c) != RtcpError::None && c.packets == 0) {
+    stats_.discarded_rtcp++;
+    return;
+  }
+  stats_.rtcp_in++;
+  int64_t now_unix = unix_ms();
+  if (c.has_sr && stream_) stream_->on_sender_report(c.sr_ssrc, c.sr.ntp, now_ms);
+  for (size_t i = 0; i < c.block_count; i++) {
+    if (c.blocks[i].ssrc != ssrc_) continue;
+    double rtt = rtt_ms(c.blocks[i].lsr, c.blocks[i].dlsr, ntp_middle32(ntp_from_unix_ms(now_unix)));
+    if (rtt >= 0) stats_.rtt_ms = rtt;
+  }
+}
+
+FrameKind Endpoint::pull(int16_t* out, int64_t now_ms) {
+  if (!stream_) {
+    std::fill(out, out + 8000 / 50, 0);
+    return FrameKind::Silence;
+  }
+  FrameKind k = stream_->pull(out, now_ms);
+  if (!receives()) {
+    std::fill(out, out + stream_->rate() / 50, 0);
+    return FrameKind::Silence;
+  }
+  return k;
+}
+
+std::vector<DtmfEvent> Endpoint::take_dtmf() {
+  if (!stream_) return {};
+  return stream_->take_dtmf();
+}
+
+void Endpoint::send_to(int fd, const sockaddr_in& to, const uint8_t* data, size_t len, bool rtcp) {
+  ssize_t n;
+  do {
+    n = ::sendto(fd, data, len, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return;  // A full socket buffer or an unreachable peer costs this packet only.
+  if (rtcp) stats_.rtcp_out++;
+}
+
+void Endpoint::send_frame(const uint8_t* payload, size_t len) {
+  uint32_t frame_ts = static_cast<uint32_t>(clock_rate_ / 50);
+  if (!sends() || cfg_.remote_rtp.sin_port == 0) {
+    ts_ += frame_ts;
+    return;
+  }
+  DtmfPacket d;
+  if (dtmf_ && dtmf_->active() && dtmf_->next(d)) {
+    // While a key is sent, its RFC 4733 packets replace the audio (RFC 4733 2.5.1.1).
+    size_t h = write_rtp_header(packet_, sizeof packet_, static_cast<uint8_t>(cfg_.receive.telephone_event_pt),
+                                d.marker, seq_++, dtmf_ts_ + d.ts_offset, ssrc_);
+    std::memcpy(packet_ + h, d.payload, sizeof d.payload);
+    send_to(rtp_fd_, cfg_.remote_rtp, packet_, h + sizeof d.payload, false);
+    stats_.dtmf_out++;
+  } else {
+    if (len > sizeof packet_ - 12) len = sizeof packet_ - 12;
+    size_t h = write_rtp_header(packet_, sizeof packet_, cfg_.send.payload_type, first_packet_, seq_++, ts_, ssrc_);
+    std::memcpy(packet_ + h, payload, len);
+    send_to(rtp_fd_, cfg_.remote_rtp, packet_, h + len, false);
+    first_packet_ = false;
+    stats_.bytes_out += len;
+    sent_octets_ += static_cast<uint32_t>(len);
+  }
+  stats_.packets_out++;
+  sent_packets_++;
+  sent_since_report_ = true;
+  ts_ += frame_ts;
+}
+
+void Endpoint::send_dtmf(char digit, int duration_ms) {
+  if (!dtmf_) throw std::invalid_argument("no telephone-event payload type is configured on this endpoint");
+  if (dtmf_->active()) throw std::invalid_argument("a key is still being sent on this endpoint");
+  dtmf_->start(digit, duration_ms);
+  dtmf_ts_ = ts_;
+}
+
+void Endpoint::maybe_send_rtcp(int64_t now_ms) {
+  if (!configured_ || now_ms < next_rtcp_ms_ || cfg_.direction == Direction::Inactive) return;
+  // RFC 3550 6.2: randomise the interval (0.5–1.5 ×) so that endpoints do not report in lockstep.
+  next_rtcp_ms_ = now_ms + kRtcpIntervalMs / 2 + static_cast<int64_t>(ssrc_ ^ static_cast<uint32_t>(now_ms)) % kRtcpIntervalMs;
+  RtcpReportBlock block;
+  size_t blocks = 0;
+  if (stream_ && stream_->has_source()) {
+    block = stream_->report_block(now_ms);
+    blocks = 1;
+  }
+  RtcpSenderInfo info;
+  info.ntp = ntp_from_unix_ms(unix_ms());
+  info.rtp_ts = ts_;
+  info.packets = sent_packets_;
+  info.octets = sent_octets_;
+  size_t n = build_report(rtcp_buf_, sizeof rtcp_buf_, ssrc_, sent_since_report_ ? &info : nullptr, &block, blocks, cname_,
+                          cname_len_);
+  sent_since_report_ = false;
+  if (n == 0) return;
+  if (rtcp_mux()) send_to(rtp_fd_, cfg_.remote_rtp, rtcp_buf_, n, true);
+  else if (cfg_.remote_rtcp.sin_port != 0) send_to(rtcp_fd_, cfg_.remote_rtcp, rtcp_buf_, n, true);
+}
+
+bool Endpoint::timed_out(int64_t now_ms, int64_t timeout_ms) {
+  if (!receives() || timeout_reported_ || timeout_ms <= 0) return false;
+  if (now_ms - last_rx_ms_ < timeout_ms) return false;
+  timeout_reported_ = true;
+  return true;
+}
+
+EndpointStats Endpoint::stats() const {
+  EndpointStats s = stats_;
+  s.latched = latched_;
+  if (stream_) s.receive = stream_->stats();
+  return s;
+}
+
+}  // namespace parley

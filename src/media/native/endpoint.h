@@ -1,0 +1,146 @@
+// One RTP endpoint: its UDP socket(s), the far end's address, the inbound pipeline
+// (source check and latching in front of a ReceiveStream), and the outbound side
+// (packetizing encoded frames with our own SSRC, sequence and timestamp, RFC 4733
+// keys through a DtmfSender, RTCP SR/RR every ~5 s). The engine thread drives it;
+// nothing here allocates per packet.
+#pragma once
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "codec.h"
+#include "dtmf_sender.h"
+#include "receive_stream.h"
+
+namespace parley {
+
+enum class Direction { SendRecv, SendOnly, RecvOnly, Inactive };
+
+struct SendConfig {
+  Codec codec = Codec::PCMU;
+  uint8_t payload_type = 0;
+  /** The codec's PCM rate (G.722: 16000, Opus: 48000). */
+  int rate = 8000;
+};
+
+struct EndpointConfig {
+  sockaddr_in remote_rtp{};
+  /** Ignored with rtcp-mux. */
+  sockaddr_in remote_rtcp{};
+  SendConfig send;
+  ReceiveConfig receive;
+  Direction direction = Direction::SendRecv;
+};
+
+struct EndpointStats {
+  uint64_t packets_in = 0, bytes_in = 0;
+  uint64_t packets_out = 0, bytes_out = 0;
+  uint64_t rtcp_in = 0, rtcp_out = 0;
+  /** Dropped before the receive stream: unexpected source, wrong direction, RTCP that does not parse. */
+  uint64_t discarded_source = 0, discarded_direction = 0, discarded_rtcp = 0;
+  uint64_t dtmf_out = 0;
+  double rtt_ms = -1;
+  bool latched = false;
+  ReceiveStats receive;
+};
+
+class Endpoint {
+ public:
+  static constexpr int kLatchRun = 3;
+
+  /** Takes ownership of the sockets (rtcp_fd is -1 with rtcp-mux). */
+  Endpoint(uint32_t id, int rtp_fd, int rtcp_fd, int port, bool latching);
+  ~Endpoint();
+  Endpoint(const Endpoint&) = delete;
+  Endpoint& operator=(const Endpoint&) = delete;
+
+  uint32_t id() const { return id_; }
+  int port() const { return port_; }
+  int rtp_fd() const { return rtp_fd_; }
+  int rtcp_fd() const { return rtcp_fd_; }
+  bool rtcp_mux() const { return rtcp_fd_ < 0; }
+
+  /** Throws std::invalid_argument for codecs or payload types that cannot be opened. */
+  void configure(const EndpointConfig& cfg, int64_t now_ms);
+  bool configured() const { return configured_; }
+  bool receives() const {
+    return configured_ && (cfg_.direction == Direction::SendRecv || cfg_.direction == Direction::RecvOnly);
+  }
+  bool sends() const {
+    return configured_ && (cfg_.direction == Direction::SendRecv || cfg_.direction == Direction::SendOnly);
+  }
+  const SendConfig& send_config() const { return cfg_.send; }
+  int telephone_event_rate() const { return cfg_.receive.telephone_event_rate > 0 ? cfg_.receive.telephone_event_rate : 8000; }
+
+  /** One datagram from `from`; returns true when it made the endpoint latch onto that source. */
+  bool on_datagram(const uint8_t* data, size_t len, const sockaddr_in& from, bool rtcp_socket, int64_t now_ms);
+
+  /** This tick's incoming frame (rx_rate()/50 samples); silence when not receiving. */
+  FrameKind pull(int16_t* out, int64_t now_ms);
+  int rx_rate() const { return stream_ ? stream_->rate() : 8000; }
+  std::vector<DtmfEvent> take_dtmf();
+
+  /** Queues this tick's packet: a 20 ms encoded frame, or the RFC 4733 packet while a key is being sent. */
+  void send_frame(const uint8_t* payload, size_t len);
+  /** Starts sending a key; throws std::invalid_argument without telephone-event or for a bad key. */
+  void send_dtmf(char digit, int duration_ms);
+  /** Sends the RTCP report when it is due. */
+  void maybe_send_rtcp(int64_t now_ms);
+  /** True exactly once when no RTP arrived for `timeout_ms` while receiving; re-armed by the next packet. */
+  bool timed_out(int64_t now_ms, int64_t timeout_ms);
+
+  EndpointStats stats() const;
+  const sockaddr_in& remote() const { return cfg_.remote_rtp; }
+
+ private:
+  bool source_ok(const sockaddr_in& from, bool rtcp) const;
+  void on_rtcp(const uint8_t* data, size_t len, int64_t now_ms);
+  bool latch_candidate(const uint8_t* data, size_t len, const sockaddr_in& from);
+  void send_to(int fd, const sockaddr_in& to, const uint8_t* data, size_t len, bool rtcp);
+
+  uint32_t id_;
+  int rtp_fd_, rtcp_fd_, port_;
+  bool latching_;
+  bool latched_ = false;
+  bool configured_ = false;
+  EndpointConfig cfg_;
+  std::unique_ptr<ReceiveStream> stream_;
+
+  // Latching: the run of in-sequence packets from one candidate source.
+  sockaddr_in candidate_{};
+  uint32_t candidate_ssrc_ = 0;
+  uint16_t candidate_seq_ = 0;
+  int candidate_run_ = 0;
+
+  // Outbound RTP state.
+  uint32_t ssrc_;
+  uint16_t seq_;
+  uint32_t ts_;
+  bool first_packet_ = true;
+  int clock_rate_ = 8000;
+  std::unique_ptr<DtmfSender> dtmf_;
+  uint32_t dtmf_ts_ = 0;
+  uint8_t packet_[1500];
+
+  // RTCP.
+  int64_t next_rtcp_ms_ = 0;
+  uint32_t sent_packets_ = 0, sent_octets_ = 0;
+  bool sent_since_report_ = false;
+  uint8_t rtcp_buf_[512];
+  char cname_[32];
+  size_t cname_len_ = 0;
+
+  int64_t last_rx_ms_ = 0;
+  bool timeout_reported_ = false;
+  EndpointStats stats_;
+};
+
+/** RTP timestamp clock of a codec at its PCM rate (G.722 keeps 8000 for historical reasons; RFC 3551). */
+int rtp_clock_rate(Codec codec, int rate);
+
+}  // namespace parley

@@ -1,0 +1,60 @@
+// The engine's 20 ms tick clock. Deadlines are absolute (start + n × period on
+// CLOCK_MONOTONIC), so a late tick never shifts the ones after it: the clock cannot
+// drift. A tick that starts more than `late_threshold` after its deadline is counted
+// as late, and the time each tick's work takes is measured (last, max, p99 from a
+// histogram), so overload is visible instead of silently absorbed.
+#pragma once
+#include <array>
+#include <cstdint>
+
+namespace parley {
+
+/** Nanoseconds on CLOCK_MONOTONIC. */
+int64_t monotonic_ns();
+
+struct ClockStats {
+  uint64_t ticks;
+  uint64_t late_ticks;
+  /** Largest lateness of a tick start seen, in µs. */
+  int64_t max_late_us;
+  int64_t work_last_us;
+  int64_t work_max_us;
+  int64_t work_p99_us;
+  /** Time since the first deadline, in ns. */
+  int64_t elapsed_ns;
+};
+
+class MediaClock {
+ public:
+  explicit MediaClock(int64_t period_ns = 20'000'000, int64_t late_threshold_ns = 2'000'000);
+  /** Sets the first deadline to one period from now. */
+  void start();
+  int64_t next_deadline() const { return next_; }
+  /** Sleeps (clock_nanosleep, TIMER_ABSTIME) until the next deadline; returns early only on signals. */
+  void sleep_until_deadline() const;
+  /** Call when the tick's work starts: counts lateness, advances the deadline. */
+  void begin_tick();
+  /** Call when the tick's work ends: records its duration. */
+  void end_tick();
+  ClockStats stats() const;
+  /** The tick begun last started late. */
+  bool last_late() const { return last_late_; }
+
+ private:
+  static constexpr int kBucketUs = 50;
+  static constexpr int kBuckets = 401;  // 0..20 ms in 50 µs steps, then one overflow bucket
+  int64_t period_;
+  int64_t late_threshold_;
+  int64_t first_ = 0;
+  int64_t next_ = 0;
+  int64_t tick_start_ = 0;
+  uint64_t ticks_ = 0;
+  uint64_t late_ = 0;
+  bool last_late_ = false;
+  int64_t max_late_ = 0;
+  int64_t work_last_ = 0;
+  int64_t work_max_ = 0;
+  std::array<uint64_t, kBuckets> histogram_{};
+};
+
+}  // namespace parley
