@@ -86,7 +86,7 @@ export interface NativeVad {
   process(pcm: Int16Array): VadFrame;
 }
 
-export interface NativeEngine {
+export interface NativeEngine extends NativeRtpBindings {
   Encoder: new (codec: CodecName, rate?: number) => NativeEncoder;
   Decoder: new (codec: CodecName, rate?: number) => NativeDecoder;
   Mixer: new (rate: 8000 | 16000 | 48000, loudest: number) => NativeMixer;
@@ -123,4 +123,160 @@ export function loadNativeEngine(): NativeEngine {
     );
   }
   return engine;
+}
+
+// ---------------------------------------------------------------------------
+// RTP receive pipeline (addon_rtp.cc): parser, RTCP, ReceiveStream, DtmfSender.
+// ---------------------------------------------------------------------------
+
+export type RtpParseResult =
+  | {
+      pt: number;
+      marker: boolean;
+      seq: number;
+      ts: number;
+      ssrc: number;
+      payload: Buffer;
+      csrcs: number[];
+      /** 0 when the packet has no header extension. */
+      extProfile: number;
+      ext: Buffer | null;
+      /** Padding bytes removed, including the count byte. */
+      padding: number;
+      error?: undefined;
+    }
+  | { error: 'too-short' | 'bad-version' | 'bad-padding' | 'bad-csrc' | 'bad-extension' | 'rtcp' };
+
+export interface RtpHeaderFields {
+  pt: number;
+  marker?: boolean;
+  seq: number;
+  ts: number;
+  ssrc: number;
+}
+
+export interface RtcpReportBlock {
+  ssrc: number;
+  fractionLost: number;
+  cumulativeLost: number;
+  extHighestSeq: number;
+  jitter: number;
+  lsr: number;
+  dlsr: number;
+}
+
+export interface RtcpSenderInfo {
+  ntp: bigint;
+  rtpTs: number;
+  packets: number;
+  octets: number;
+}
+
+export interface RtcpParseResult {
+  error: 'too-short' | 'bad-version' | 'bad-length' | 'bad-padding' | 'bad-count' | 'bad-sdes' | null;
+  packets: number;
+  skipped: number;
+  sr?: RtcpSenderInfo & { ssrc: number };
+  rr?: { ssrc: number };
+  blocks: RtcpReportBlock[];
+  cname?: { ssrc: number; name: string };
+  byes: number[];
+}
+
+export interface ReceivePayloadSpec {
+  codec: CodecName;
+  rate?: number;
+}
+
+export interface ReceiveStreamConfig {
+  payloadTypes: Record<number, ReceivePayloadSpec>;
+  telephoneEventPt?: number;
+  telephoneEventRate?: number;
+  jitter?: {
+    minDelayMs?: number;
+    maxDelayMs?: number;
+    initialDelayMs?: number;
+    slots?: number;
+    maxConcealedFrames?: number;
+  };
+}
+
+export type FrameKindName = 'audio' | 'concealed' | 'silence';
+
+export interface ReceiveStreamStats {
+  packets: number;
+  bytes: number;
+  lost: number;
+  duplicates: number;
+  late: number;
+  reordered: number;
+  discarded: { invalid: number; unknownPt: number; late: number; duplicate: number; overflow: number };
+  jitterMs: number;
+  targetDelayMs: number;
+  currentDelayMs: number;
+  ssrcChanges: number;
+  timestampJumps: number;
+  sequenceRestarts: number;
+  resyncs: number;
+  concealedFrames: number;
+  fecFrames: number;
+  droppedFrames: number;
+  stretchedFrames: number;
+  dtmfPackets: number;
+  decodeErrors: number;
+  ssrc: number;
+  extHighestSeq: number;
+}
+
+export interface NativeReceiveStream {
+  /** PCM rate of the codec in use. */
+  readonly rate: number;
+  push(datagram: Buffer, arrivalMs: number): void;
+  pull(nowMs: number): { kind: FrameKindName; pcm: Int16Array };
+  /** pull into a caller's buffer (no allocation). */
+  pullInto(nowMs: number, out: Int16Array): FrameKindName;
+  stats(): ReceiveStreamStats;
+  takeDtmf(): DtmfKey[];
+  reconfigure(config: ReceiveStreamConfig): void;
+  reportBlock(nowMs: number): RtcpReportBlock;
+  onSenderReport(ssrc: number, ntp: bigint, arrivalMs: number): void;
+}
+
+export interface DtmfSenderPacket {
+  payload: Buffer;
+  marker: boolean;
+  /** Added to the RTP timestamp at which the key started. */
+  tsOffset: number;
+  end: boolean;
+}
+
+export interface NativeDtmfSender {
+  readonly active: boolean;
+  start(digit: string, durationMs: number): void;
+  next(): DtmfSenderPacket | null;
+}
+
+export interface NativeRtpBindings {
+  rtp: {
+    parse(packet: Buffer): RtpParseResult;
+    /** RFC 8285 element `id`, or null. */
+    extension(packet: Buffer, id: number): Buffer | null;
+    isRtcp(packet: Buffer): boolean;
+    header(fields: RtpHeaderFields): Buffer;
+  };
+  rtcp: {
+    parse(packet: Buffer): RtcpParseResult;
+    buildReport(report: {
+      ssrc: number;
+      sender?: RtcpSenderInfo;
+      blocks?: RtcpReportBlock[];
+      cname: string;
+    }): Buffer;
+    buildBye(ssrc: number): Buffer;
+    ntpFromUnixMs(ms: number): bigint;
+    middle32(ntp: bigint): number;
+    rttMs(lsr: number, dlsr: number, arrivalMiddle32: number): number;
+  };
+  ReceiveStream: new (config: ReceiveStreamConfig) => NativeReceiveStream;
+  DtmfSender: new (clockRate?: number, packetMs?: number) => NativeDtmfSender;
 }
