@@ -167,11 +167,11 @@ function collectHeaders(fields: readonly Field[]): Collected {
       throw e;
     }
   }
-  if (vias.length > 0) headers.via = vias;
   if (contacts !== undefined) headers.contact = contacts;
   for (const [name, list] of Object.entries(lists)) headers[name] = list;
   Object.assign(headers, parseHeadersWithSipLib(delegated));
-  return { headers, contentLength };
+  // Via first: the package's stringify writes headers in key order, and Via leads by convention.
+  return { headers: vias.length > 0 ? { via: vias, ...headers } : headers, contentLength };
 }
 
 function missingMandatory(headers: Record<string, unknown>): string[] {

@@ -32,6 +32,20 @@ function bodyBytes(content: string | Buffer | undefined): Buffer {
   return /[^\u0000-\u00ff]/.test(content) ? Buffer.from(content, 'utf8') : Buffer.from(content, 'latin1');
 }
 
+/** Any CR or LF in a string that goes into the head would start a new header line or the body. */
+function assertNoLineBreak(value: unknown, depth: number): void {
+  if (typeof value === 'string') {
+    if (value.includes('\r') || value.includes('\n'))
+      throw new SerializeError('line break inside a header value');
+  } else if (typeof value === 'object' && value !== null && !Buffer.isBuffer(value)) {
+    if (depth > 8) throw new SerializeError('header value nested too deeply');
+    for (const [k, v] of Object.entries(value)) {
+      assertNoLineBreak(k, depth + 1);
+      assertNoLineBreak(v, depth + 1);
+    }
+  }
+}
+
 /**
  * Bytes on the wire. Content-Length always matches the body. Header text is written as UTF-8.
  * Throws SerializeError if a header value would break a line (only an application bug can cause
@@ -41,15 +55,8 @@ export function serialize(message: OutgoingMessage): Buffer {
   const body = bodyBytes(message.content);
   // The package's stringify writes content-length into the headers it is given: use a copy.
   const copy = { ...message, headers: { ...message.headers }, content: '' };
+  assertNoLineBreak(copy, 0);
   const text = sipLibStringify(copy);
-  const lines = text.split('\r\n');
-  // The text ends in "\r\n\r\n": the last two split parts are empty, no other may be.
-  for (let i = 0; i < lines.length - 2; i++) {
-    const line = lines[i] as string;
-    if (line === '' || line.includes('\r') || line.includes('\n')) {
-      throw new SerializeError('line break inside a header value');
-    }
-  }
   const head = text.replace(/\r\nContent-Length: 0\r\n/i, `\r\nContent-Length: ${body.length}\r\n`);
   return Buffer.concat([Buffer.from(head, 'utf8'), body]);
 }

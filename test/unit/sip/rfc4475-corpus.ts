@@ -1,0 +1,68 @@
+/**
+ * The RFC 4475 torture messages and their expected answers, read byte for byte from the shared
+ * test-data folder (../shared/testdata/rfc4475 from the repository root, or PARLEY_RFC4475_DIR).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface TortureCase {
+  name: string;
+  bytes: Buffer;
+  /** The RFC calls the message valid. */
+  valid: boolean;
+  /** Acceptable answers: status codes, 'drop' (no answer) or 'not-400' (any answer but a parse error). */
+  expected: string[];
+  note: string;
+}
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export const RFC4475_DIR = process.env.PARLEY_RFC4475_DIR ?? resolve(REPO_ROOT, '../shared/testdata/rfc4475');
+
+export function loadTortureCases(): TortureCase[] {
+  const table = resolve(RFC4475_DIR, 'expected.tsv');
+  if (!existsSync(table)) {
+    throw new Error(
+      `RFC 4475 test data missing: ${table} not found. The torture messages live in ../shared/testdata/rfc4475 ` +
+        'beside the repository (or set PARLEY_RFC4475_DIR).',
+    );
+  }
+  const cases: TortureCase[] = [];
+  for (const line of readFileSync(table, 'utf8').split('\n')) {
+    if (line.trim() === '' || line.startsWith('#')) continue;
+    const [name, valid, expected, note = ''] = line.split('\t');
+    if (!name || !valid || !expected) throw new Error(`malformed line in ${table}: ${line}`);
+    cases.push({
+      name,
+      bytes: readFileSync(resolve(RFC4475_DIR, `${name}.dat`)),
+      valid: valid === 'yes',
+      expected: expected.split('|'),
+      note,
+    });
+  }
+  const files = readdirSync(RFC4475_DIR).filter((f) => f.endsWith('.dat'));
+  if (files.length !== cases.length) {
+    throw new Error(`${RFC4475_DIR}: ${files.length} .dat files but ${cases.length} rows in expected.tsv`);
+  }
+  return cases;
+}
+
+/** Codes the wire layer itself answers with; any other expected code is the application's to give. */
+export const WIRE_STATUSES = new Set([400, 413, 416, 505]);
+
+/**
+ * Whether an answer is acceptable: `status` a response code, or 'drop' for no answer at all, or
+ * 'app' when the message passed the wire layer and the application decides (then any application
+ * answer in `expected` — or 'not-400' — makes it acceptable).
+ */
+export function acceptable(c: TortureCase, outcome: number | 'drop' | 'app'): boolean {
+  if (outcome === 'drop') return c.expected.includes('drop');
+  if (outcome === 'app') {
+    return c.expected.some(
+      (e) => e === 'not-400' || e === 'drop' || (e !== '400' && !WIRE_STATUSES.has(Number(e))),
+    );
+  }
+  if (c.expected.includes(String(outcome))) return true;
+  return outcome !== 400 && c.expected.includes('not-400');
+}
