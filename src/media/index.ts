@@ -1,5 +1,22 @@
 // The media plane's public surface for the rest of Parley; the native addon is loaded lazily by
 // loadNativeEngine() so that code importing types alone does not need a built engine.
+
+export {
+  type ConferenceStats,
+  type Direction,
+  type EndpointConfig,
+  type EndpointStats,
+  type EngineStats,
+  type LinkDirection,
+  MediaEngine,
+  MediaEngineError,
+  type MediaEngineErrorCode,
+  type MediaEngineOptions,
+  type MediaEvent,
+  type PlayTarget,
+  type RecordTarget,
+  type Routing,
+} from './engine.js';
 export {
   type CodecName,
   type DtmfKey,
