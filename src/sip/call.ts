@@ -500,7 +500,7 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
     const se = parseSessionExpires(request.headers['session-expires']);
     if (se && se.seconds < MIN_SE) {
       return this.response(request, 422, 'Session Interval Too Small', {
-        headers: { 'min-se': String(MIN_SE) },
+        headers: { 'Min-SE': String(MIN_SE) },
       });
     }
     return undefined;

@@ -371,7 +371,7 @@ export class SipServer implements SipStack {
     }
     const se = parseSessionExpires(request.headers['session-expires']);
     if (se && se.seconds < MIN_SE) {
-      reply(422, 'Session Interval Too Small', { 'min-se': String(MIN_SE) });
+      reply(422, 'Session Interval Too Small', { 'Min-SE': String(MIN_SE) });
       return;
     }
     let offer: ReturnType<typeof parseSdp> | undefined;

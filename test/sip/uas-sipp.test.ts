@@ -10,7 +10,12 @@ describe.skipIf(!haveSipp())('SIP UAS against sipp', () => {
   let ended: CallEvents['ended'][];
 
   beforeEach(async () => {
-    server = await SipServer.listen({ address: '127.0.0.1', udpPort: 0, tcpPort: 0, mediaPrefs: ['pcmu', 'pcma'] });
+    server = await SipServer.listen({
+      address: '127.0.0.1',
+      udpPort: 0,
+      tcpPort: 0,
+      mediaPrefs: ['pcmu', 'pcma'],
+    });
     calls = [];
     ended = [];
   });
@@ -41,7 +46,11 @@ describe.skipIf(!haveSipp())('SIP UAS against sipp', () => {
     expect(call.from).toBe(`sip:sipp@127.0.0.1:${run.port}`);
     expect(call.offer?.codecs.map((c) => c.name)).toEqual(['PCMA', 'PCMU']);
     const media = await answered[0];
-    expect(media).toMatchObject({ codec: { id: 'pcmu' }, telephoneEvent: { payloadType: 101 }, direction: 'sendrecv' });
+    expect(media).toMatchObject({
+      codec: { id: 'pcmu' },
+      telephoneEvent: { payloadType: 101 },
+      direction: 'sendrecv',
+    });
     expect(ended).toEqual([{ by: 'remote' }]);
   });
 
@@ -59,6 +68,105 @@ describe.skipIf(!haveSipp())('SIP UAS against sipp', () => {
     const result = await run.done;
     expect(result.code, describeRun(result)).toBe(0);
     expect(calls[0]?.transport).toBe('TCP');
+    expect(ended).toEqual([{ by: 'remote' }]);
+  });
+
+  it('hangs up from our side: BYE to the caller', async () => {
+    server.onInvite((call) => {
+      track(call);
+      call.answer(LOCAL).then(
+        () => setTimeout(() => void call.hangup(), 100),
+        () => {},
+      );
+    });
+    const result = await (await runSipp({ scenario: 'uac-call-server-bye.xml', target: target() })).done;
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(ended).toEqual([{ by: 'local' }]);
+  });
+
+  it('late offer: our offer in the 200, the answer in the ACK', async () => {
+    let media: unknown;
+    server.onInvite((call) => {
+      track(call);
+      expect(call.offer).toBeUndefined();
+      call.answer(LOCAL).then((m) => {
+        media = m;
+      });
+    });
+    const result = await (await runSipp({ scenario: 'uac-late-offer.xml', target: target() })).done;
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(media).toMatchObject({ codec: { id: 'pcmu' }, telephoneEvent: { payloadType: 101, rate: 8000 } });
+    expect(ended).toEqual([{ by: 'remote' }]);
+  });
+
+  it('CANCEL before the answer: 200 for the CANCEL, 487 for the INVITE', async () => {
+    server.onInvite((call) => {
+      track(call);
+      call.ringing();
+    });
+    const result = await (await runSipp({ scenario: 'uac-cancel.xml', target: target() })).done;
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(ended).toEqual([{ by: 'cancel' }]);
+    expect(calls[0]?.state).toBe('ended');
+  });
+
+  it('re-INVITE hold and unhold, UPDATE to inactive: directions in our answers and media-changed events', async () => {
+    const changes: CallEvents['media-changed'][] = [];
+    server.onInvite((call) => {
+      track(call);
+      call.on('media-changed', (e) => changes.push(e));
+      void call.answer(LOCAL);
+    });
+    const result = await (await runSipp({ scenario: 'uac-hold.xml', target: target() })).done;
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(changes.map((c) => c.direction)).toEqual(['recvonly', 'sendrecv', 'inactive']);
+    expect(changes[0]?.remote.direction).toBe('sendonly');
+    expect(changes[0]?.codec.name).toBe('PCMU');
+    expect(ended).toEqual([{ by: 'remote' }]);
+  });
+
+  it('INFO DTMF (dtmf-relay and dtmf) and MESSAGE in the dialog become events', async () => {
+    const dtmf: CallEvents['dtmf'][] = [];
+    const messages: CallEvents['message'][] = [];
+    server.onInvite((call) => {
+      track(call);
+      call.on('dtmf', (e) => dtmf.push(e));
+      call.on('message', (e) => messages.push(e));
+      void call.answer(LOCAL);
+    });
+    const run = await runSipp({ scenario: 'uac-info-message.xml', target: target() });
+    const result = await run.done;
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(dtmf).toEqual([
+      { digit: '5', durationMs: 160, via: 'info' },
+      { digit: '#', durationMs: 100, via: 'info' },
+    ]);
+    expect(messages).toEqual([
+      { text: 'hello from sipp\r\n', contentType: 'text/plain', from: `sip:sipp@127.0.0.1:${run.port}` },
+    ]);
+  });
+
+  it('488 with a Warning when no offered codec fits; the handler never sees the call', async () => {
+    server.onInvite((call) => track(call));
+    const result = await (await runSipp({ scenario: 'uac-488.xml', target: target() })).done;
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('OPTIONS 200, SUBSCRIBE 405, unknown method 501, BYE outside a dialog 481, small Session-Expires 422', async () => {
+    server.onInvite((call) => track(call));
+    const result = await (await runSipp({ scenario: 'uac-misc.xml', target: target() })).done;
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('confirms Session-Expires with Require: timer', async () => {
+    server.onInvite((call) => {
+      track(call);
+      void call.answer(LOCAL);
+    });
+    const result = await (await runSipp({ scenario: 'uac-session-timer.xml', target: target() })).done;
+    expect(result.code, describeRun(result)).toBe(0);
     expect(ended).toEqual([{ by: 'remote' }]);
   });
 });

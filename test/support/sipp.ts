@@ -25,8 +25,11 @@ const sippBinary = findSipp();
  */
 export function haveSipp(): boolean {
   if (sippBinary) return true;
-  if (process.env.CI) throw new Error('sipp is required under CI: install sip-tester (scripts/install-debian-deps.sh)');
-  console.warn('\n*** SKIPPING sipp tests: `sipp` not found; install sip-tester (scripts/install-debian-deps.sh) ***\n');
+  if (process.env.CI)
+    throw new Error('sipp is required under CI: install sip-tester (scripts/install-debian-deps.sh)');
+  console.warn(
+    '\n*** SKIPPING sipp tests: `sipp` not found; install sip-tester (scripts/install-debian-deps.sh) ***\n',
+  );
   return false;
 }
 
@@ -90,7 +93,9 @@ export interface SippRun {
 export async function runSipp(options: SippOptions): Promise<SippRun> {
   const port = options.port ?? (await freePort());
   const dir = mkdtempSync(path.join(tmpdir(), 'parley-sipp-'));
-  const scenario = path.isAbsolute(options.scenario) ? options.scenario : path.join(SIPP_FIXTURES, options.scenario);
+  const scenario = path.isAbsolute(options.scenario)
+    ? options.scenario
+    : path.join(SIPP_FIXTURES, options.scenario);
   const errorFile = path.join(dir, 'errors.log');
   const screenFile = path.join(dir, 'screen.log');
   const args = [
