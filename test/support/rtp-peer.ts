@@ -49,7 +49,7 @@ export class RtpPeer {
   #ssrc = Math.floor(Math.random() * 2 ** 32) >>> 0;
   #sample = 0;
   #freq?: number;
-  #pendingDtmf: Buffer[] = [];
+  #pendingDtmf: Array<() => Buffer> = [];
   #started = 0;
   #ticks = 0;
 
@@ -123,7 +123,7 @@ export class RtpPeer {
     const clockStep = CLOCKS[this.#opts.codec] / 50;
     const dtmf = this.#pendingDtmf.shift();
     if (dtmf) {
-      this.sendRaw(dtmf);
+      this.sendRaw(dtmf());
     } else if (this.#freq !== undefined) {
       const pcm = tone(this.#freq, this.rate, samples, this.#opts.amplitude ?? 6000, this.#sample);
       const payload = this.#encoder.encode(pcm);
@@ -144,14 +144,16 @@ export class RtpPeer {
     if (pt === undefined) throw new Error('no telephone-event payload type');
     const event = '0123456789*#ABCD'.indexOf(digit);
     if (event < 0) throw new Error(`not a key: ${digit}`);
-    const startTs = this.#ts;
     const frames = Math.max(1, Math.round(durationMs / 20));
-    const packet = (marker: boolean, end: boolean, duration: number) => {
+    // The key's timestamp is the media time when its first packet goes out, not when it was queued.
+    const key = { startTs: 0 };
+    const packet = (i: number, end: boolean, duration: number) => () => {
+      if (i === 1) key.startTs = this.#ts;
       const body = Buffer.from([event, (end ? 0x80 : 0) | 10, (duration >> 8) & 0xff, duration & 0xff]);
-      return Buffer.concat([this.#header(pt, marker, this.#seq++, startTs), body]);
+      return Buffer.concat([this.#header(pt, i === 1, this.#seq++, key.startTs), body]);
     };
-    for (let i = 1; i <= frames; i++) this.#pendingDtmf.push(packet(i === 1, false, i * 160));
-    for (let i = 0; i < 3; i++) this.#pendingDtmf.push(packet(false, true, frames * 160));
+    for (let i = 1; i <= frames; i++) this.#pendingDtmf.push(packet(i, false, i * 160));
+    for (let i = 0; i < 3; i++) this.#pendingDtmf.push(packet(0, true, frames * 160));
   }
 
   sendRaw(buf: Buffer): void {
