@@ -1,0 +1,251 @@
+/**
+ * Transaction and transport behaviour seen from a raw UDP peer: retransmissions absorbed, the
+ * 2xx retransmitted until ACK, rport, malformed input, 481 and 491.
+ */
+import dgram from 'node:dgram';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type InboundCall, SipServer } from '../../src/sip/index.js';
+import { describeRun, haveSipp, runSipp } from '../support/sipp.js';
+
+const LOCAL = { address: '127.0.0.1', port: 40004 };
+
+/** A bare UDP SIP peer: sends text, collects what comes back. */
+class RawPeer {
+  readonly received: string[] = [];
+  private waiters: Array<() => void> = [];
+  private constructor(readonly socket: dgram.Socket) {
+    socket.on('message', (msg) => {
+      this.received.push(msg.toString('latin1'));
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+  static async open(): Promise<RawPeer> {
+    const socket = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    return new RawPeer(socket);
+  }
+  get port(): number {
+    return this.socket.address().port;
+  }
+  send(text: string, port: number): void {
+    this.socket.send(Buffer.from(text.replace(/\r?\n/g, '\r\n'), 'latin1'), port, '127.0.0.1');
+  }
+  /** Waits for a message matching `re` that arrived at index `from` or later. */
+  async next(re: RegExp, from = 0, timeoutMs = 3000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.received.slice(from).find((m) => re.test(m));
+      if (found) return found;
+      const left = deadline - Date.now();
+      if (left <= 0)
+        throw new Error(
+          `no message matching ${re} (got: ${this.received.map((m) => m.split('\r\n')[0]).join(' | ')})`,
+        );
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+  count(re: RegExp): number {
+    return this.received.filter((m) => re.test(m)).length;
+  }
+  close(): void {
+    this.socket.close();
+  }
+}
+
+const SDP = [
+  'v=0',
+  'o=- 1 1 IN IP4 127.0.0.1',
+  's=-',
+  'c=IN IP4 127.0.0.1',
+  't=0 0',
+  'm=audio 5004 RTP/AVP 0 101',
+  'a=rtpmap:101 telephone-event/8000',
+  '',
+].join('\r\n');
+
+function invite(
+  peer: RawPeer,
+  server: SipServer,
+  o: { branch: string; callId: string; viaPort?: number; cseq?: number; toTag?: string; sdp?: string },
+): string {
+  const body = o.sdp ?? SDP;
+  return [
+    `INVITE sip:room@127.0.0.1:${server.udpPort} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${o.viaPort ?? peer.port};branch=${o.branch};rport`,
+    'Max-Forwards: 70',
+    `From: <sip:raw@127.0.0.1:${peer.port}>;tag=rawtag`,
+    `To: <sip:room@127.0.0.1>${o.toTag ? `;tag=${o.toTag}` : ''}`,
+    `Call-ID: ${o.callId}`,
+    `CSeq: ${o.cseq ?? 1} INVITE`,
+    `Contact: <sip:raw@127.0.0.1:${peer.port}>`,
+    'Content-Type: application/sdp',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    '',
+    body,
+  ].join('\r\n');
+}
+
+function ack(peer: RawPeer, server: SipServer, o: { callId: string; toTag: string; cseq?: number }): string {
+  return [
+    `ACK sip:parley@127.0.0.1:${server.udpPort} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bKack${Math.random().toString(36).slice(2)};rport`,
+    'Max-Forwards: 70',
+    `From: <sip:raw@127.0.0.1:${peer.port}>;tag=rawtag`,
+    `To: <sip:room@127.0.0.1>;tag=${o.toTag}`,
+    `Call-ID: ${o.callId}`,
+    `CSeq: ${o.cseq ?? 1} ACK`,
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}
+
+const toTagOf = (msg: string): string => /^To:.*;tag=([^;\s]+)/m.exec(msg)?.[1] ?? '';
+
+describe('SIP transactions from a raw UDP peer', () => {
+  let server: SipServer;
+  let peer: RawPeer;
+  let calls: InboundCall[];
+
+  beforeEach(async () => {
+    server = await SipServer.listen({ address: '127.0.0.1', udpPort: 0, tcpPort: 0, mediaPrefs: ['pcmu'] });
+    peer = await RawPeer.open();
+    calls = [];
+  });
+  afterEach(async () => {
+    peer.close();
+    await server.close();
+  });
+
+  it('absorbs a retransmitted INVITE and retransmits the 200 until the ACK', async () => {
+    server.onInvite((call) => {
+      calls.push(call);
+      call.ringing();
+      setTimeout(() => void call.answer(LOCAL), 150);
+    });
+    const text = invite(peer, server, { branch: 'z9hG4bKretr1', callId: 'retr-1' });
+    peer.send(text, server.udpPort);
+    await peer.next(/^SIP\/2.0 180/);
+    peer.send(text, server.udpPort); // a retransmission: answered again, not a new call
+    await new Promise((r) => setTimeout(r, 100));
+    expect(peer.count(/^SIP\/2.0 180/)).toBe(2);
+    expect(calls).toHaveLength(1);
+    // 200 at once, again after T1 and 2·T1 while no ACK arrives.
+    await new Promise((r) => setTimeout(r, 1900));
+    const oks = peer.count(/^SIP\/2.0 200/);
+    expect(oks).toBeGreaterThanOrEqual(3);
+    const ok = await peer.next(/^SIP\/2.0 200/);
+    peer.send(ack(peer, server, { callId: 'retr-1', toTag: toTagOf(ok) }), server.udpPort);
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(peer.count(/^SIP\/2.0 200/)).toBeLessThanOrEqual(oks + 1);
+    expect(calls[0]?.state).toBe('answered');
+  });
+
+  it('answers where rport says, with received and rport filled in', async () => {
+    server.onInvite((call) => call.reject(486, 'Busy Here'));
+    peer.send(
+      invite(peer, server, { branch: 'z9hG4bKrport', callId: 'rport-1', viaPort: 9 }),
+      server.udpPort,
+    );
+    const busy = await peer.next(/^SIP\/2.0 486/);
+    expect(busy).toMatch(new RegExp(`^Via: SIP/2.0/UDP 127.0.0.1:9;.*rport=${peer.port}`, 'm'));
+    expect(busy).toMatch(/received=127\.0\.0\.1/);
+  });
+
+  it('answers 481 to in-dialog requests of unknown dialogs and survives garbage', async () => {
+    peer.send('\u0000\u0001garbage\r\n\r\n', server.udpPort);
+    peer.send('NOT SIP AT ALL', server.udpPort);
+    const info = [
+      `INFO sip:parley@127.0.0.1:${server.udpPort} SIP/2.0`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bKinfo481;rport`,
+      'Max-Forwards: 70',
+      `From: <sip:raw@127.0.0.1>;tag=a`,
+      `To: <sip:room@127.0.0.1>;tag=nosuchdialog`,
+      'Call-ID: nobody',
+      'CSeq: 7 INFO',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+    peer.send(info, server.udpPort);
+    expect(await peer.next(/^SIP\/2.0 481/)).toMatch(/CSeq: 7 INFO/);
+  });
+
+  it('answers 491 to a re-INVITE while our own re-INVITE is pending', async () => {
+    server.onInvite((call) => {
+      calls.push(call);
+      void call.answer(LOCAL);
+    });
+    peer.send(invite(peer, server, { branch: 'z9hG4bKglare1', callId: 'glare-1' }), server.udpPort);
+    const ok = await peer.next(/^SIP\/2.0 200/);
+    const toTag = toTagOf(ok);
+    peer.send(ack(peer, server, { callId: 'glare-1', toTag }), server.udpPort);
+    await new Promise((r) => setTimeout(r, 100));
+    const call = calls[0]!;
+    const before = peer.received.length;
+    const ours = call.updateMedia({ ...LOCAL, direction: 'sendonly' });
+    ours.catch(() => {});
+    const reinvite = await peer.next(/^INVITE /, before);
+    expect(reinvite).toMatch(/a=sendonly/);
+    peer.send(
+      invite(peer, server, { branch: 'z9hG4bKglare2', callId: 'glare-1', cseq: 2, toTag }),
+      server.udpPort,
+    );
+    expect(await peer.next(/^SIP\/2.0 491/)).toMatch(/CSeq: 2 INVITE/);
+    // The peer answers our re-INVITE with 491 as well: ours fails, the call stays up.
+    const via = /^Via: .*$/m.exec(reinvite)![0];
+    const cseq = /^CSeq: .*$/m.exec(reinvite)![0];
+    const from = /^From: .*$/m.exec(reinvite)![0];
+    const to = /^To: .*$/m.exec(reinvite)![0];
+    peer.send(
+      [
+        `SIP/2.0 491 Request Pending`,
+        via,
+        from,
+        to,
+        'Call-ID: glare-1',
+        cseq,
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+      server.udpPort,
+    );
+    await expect(ours).rejects.toThrow(/491/);
+    expect(call.isEnded).toBe(false);
+  });
+
+  describe.skipIf(!haveSipp())('with sipp', () => {
+    it('answers 400 to a request without CSeq while a concurrent sipp call completes', async () => {
+      server.onInvite((call) => {
+        calls.push(call);
+        // uac-call.xml checks for this port in the answer.
+        setTimeout(() => void call.answer({ address: '127.0.0.1', port: 40000 }), 200);
+      });
+      const run = await runSipp({ scenario: 'uac-call.xml', target: `127.0.0.1:${server.udpPort}` });
+      const broken = [
+        `OPTIONS sip:room@127.0.0.1:${server.udpPort} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bKnocseq;rport`,
+        'Max-Forwards: 70',
+        `From: <sip:raw@127.0.0.1>;tag=b`,
+        `To: <sip:room@127.0.0.1>`,
+        'Call-ID: no-cseq',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+      await new Promise((r) => setTimeout(r, 50));
+      peer.send(broken, server.udpPort);
+      expect(await peer.next(/^SIP\/2.0 400/)).toMatch(/Call-ID: no-cseq/);
+      const result = await run.done;
+      expect(result.code, describeRun(result)).toBe(0);
+      expect(calls).toHaveLength(1);
+    });
+  });
+});
