@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { graphCommand } from './commands/graph.js';
-import { serveCommand } from './commands/serve.js';
+import { type ServeCliOptions, serveCommand } from './commands/serve.js';
 import { simulateCommand } from './commands/simulate.js';
 import { testCommand } from './commands/test.js';
 import { validateCommand } from './commands/validate.js';
@@ -71,10 +71,19 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
 
   program
     .command('serve')
-    .description('serve the configuration (validates it; the SIP/RTP server is not built yet)')
+    .description('serve the configuration: SIP calls into the compiled flows, media by the native engine')
     .argument('[paths...]', 'YAML files or folders', DEFAULT_PATHS)
-    .action((paths: string[]) => {
-      code = serveCommand(paths, io);
+    .option('--address <ip>', 'address SIP and RTP bind to', '127.0.0.1')
+    .option('--advertise <ip>', 'address written into SIP headers and SDP (needed when --address is 0.0.0.0)')
+    .option('--sip-port <port>', 'SIP port, UDP and TCP', '5060')
+    .option('--no-tcp', 'SIP over UDP only')
+    .option('--rtp-ports <range>', 'RTP port range', '20000-29999')
+    .option('--recordings <dir>', 'folder recordings are written to', 'recordings')
+    .option('--latching', "learn each caller's RTP address from its first packets (callers behind NAT)")
+    .option('--codecs <list>', 'codec preference, e.g. opus,g722,pcmu,pcma')
+    .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
+    .action(async (paths: string[], opts: ServeCliOptions) => {
+      code = await serveCommand(paths, opts, io);
     });
 
   try {

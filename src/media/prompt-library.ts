@@ -7,6 +7,7 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { loadNativeEngine } from './native.js';
 import type { Pcm } from './pcm.js';
 import type { TtsEngine } from './tts.js';
 import { AudioFileError, decodeWav, readWavFile } from './wav-file.js';
@@ -68,7 +69,8 @@ export class PromptLibrary {
     }
   }
 
-  private cached(key: string, make: () => Promise<Pcm>): Promise<Pcm> {
+  private cached(key: string, load: () => Promise<Pcm>): Promise<Pcm> {
+    const make = () => load().then(toEngineRate);
     const hit = this.cache.get(key);
     if (hit) {
       // Re-inserting moves the entry to the most recently used end.
@@ -142,4 +144,32 @@ export class PromptLibrary {
     }
     return decodeWav(url, Buffer.concat(chunks));
   }
+}
+
+/** Rates the engine's players take; anything else (espeak-ng speaks at 22050 Hz) is resampled once, here. */
+const ENGINE_RATES = new Set([8000, 16000, 24000, 32000, 44100, 48000]);
+
+function toEngineRate(pcm: Pcm): Pcm {
+  if (ENGINE_RATES.has(pcm.rate)) return pcm;
+  const rate = pcm.rate < 16000 ? 16000 : pcm.rate < 32000 ? 24000 : 48000;
+  const resampler = new (loadNativeEngine().Resampler)(pcm.rate, rate);
+  // Padding flushes the filter's delay so the end of the prompt is not cut off.
+  const padded = new Int16Array(pcm.samples.length + Math.ceil(pcm.rate / 50));
+  padded.set(pcm.samples);
+  // The resampler takes at most 120 ms a call: feed it 100 ms chunks.
+  const step = Math.floor(pcm.rate / 10);
+  const parts: Int16Array[] = [];
+  let total = 0;
+  for (let at = 0; at < padded.length; at += step) {
+    const out = resampler.process(padded.subarray(at, Math.min(at + step, padded.length)));
+    parts.push(out);
+    total += out.length;
+  }
+  const samples = new Int16Array(total);
+  let at = 0;
+  for (const p of parts) {
+    samples.set(p, at);
+    at += p.length;
+  }
+  return { samples, rate };
 }

@@ -1,17 +1,103 @@
-import { type CliIO, EXIT_INVALID, EXIT_OK } from '../io.js';
-import { validateCommand } from './validate.js';
+import pino from 'pino';
+import { ConfigError, ParleyServer } from '../../runtime/live/server.js';
+import type { CodecPref } from '../../sip/sdp.js';
+import { type CliIO, EXIT_INVALID, EXIT_OK, UsageError } from '../io.js';
+
+export interface ServeCliOptions {
+  address: string;
+  advertise?: string;
+  sipPort: string;
+  tcp: boolean;
+  rtpPorts: string;
+  recordings: string;
+  latching?: boolean;
+  codecs?: string;
+  logLevel: string;
+}
+
+const CODECS: readonly CodecPref[] = ['opus', 'g722', 'pcmu', 'pcma', 'l16'];
+
+function port(text: string, what: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new UsageError(`${what}: "${text}" is not a port number`);
+  return n;
+}
+
+export function parseRtpPorts(text: string): { portMin: number; portMax: number } {
+  const m = /^(\d+)-(\d+)$/.exec(text.trim());
+  if (!m) throw new UsageError(`--rtp-ports: "${text}" is not a range like 20000-29999`);
+  const portMin = port(m[1] ?? '', '--rtp-ports');
+  const portMax = port(m[2] ?? '', '--rtp-ports');
+  if (portMin < 1024 || portMax <= portMin)
+    throw new UsageError(`--rtp-ports: ${text} must be an increasing range above 1023`);
+  return { portMin, portMax };
+}
+
+export function parseCodecs(text: string): CodecPref[] {
+  const list = text
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter(Boolean);
+  for (const c of list)
+    if (!CODECS.includes(c as CodecPref))
+      throw new UsageError(`--codecs: unknown codec "${c}" (known: ${CODECS.join(', ')})`);
+  if (list.length === 0) throw new UsageError('--codecs: name at least one codec');
+  return list as CodecPref[];
+}
 
 /**
- * `parley serve [paths...]`. The SIP/RTP runtime is not part of this release:
- * the command validates and compiles the configuration it would serve, says so
- * plainly, and exits 0 only when the configuration is valid.
+ * `parley serve [paths...]`: compiles the configuration, starts the media engine and
+ * the SIP server, and serves calls until SIGTERM or SIGINT, then stops gracefully
+ * (new calls refused with 503, conferences ended, recordings closed).
  */
-export function serveCommand(paths: string[], io: CliIO): number {
-  const code = validateCommand(paths, { format: 'text' }, io);
-  if (code !== EXIT_OK) return EXIT_INVALID;
-  io.out(
-    'parley serve: the configuration is valid, but the SIP/RTP server is not built yet; ' +
-      'nothing is listening. Use `parley simulate` or `parley test` to run the flows.',
+export async function serveCommand(paths: string[], opts: ServeCliOptions, io: CliIO): Promise<number> {
+  const sipPort = port(opts.sipPort, '--sip-port');
+  const rtp = parseRtpPorts(opts.rtpPorts);
+  const codecs = opts.codecs ? parseCodecs(opts.codecs) : undefined;
+  const logger = pino({ level: opts.logLevel, base: undefined });
+  let server: ParleyServer;
+  try {
+    server = await ParleyServer.start({
+      config: paths,
+      sip: {
+        address: opts.address,
+        udpPort: sipPort,
+        tcpPort: opts.tcp ? sipPort : false,
+        ...(opts.advertise ? { advertise: opts.advertise } : {}),
+      },
+      rtp: {
+        address: opts.address,
+        ...rtp,
+        ...(opts.advertise ? { advertise: opts.advertise } : {}),
+        latching: opts.latching ?? false,
+      },
+      recordings: opts.recordings,
+      ...(codecs ? { codecs } : {}),
+      logger,
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.err(`parley serve: ${err.message}`);
+      return EXIT_INVALID;
+    }
+    io.err(`parley serve: cannot start: ${err instanceof Error ? err.message : String(err)}`);
+    return EXIT_INVALID;
+  }
+  io.err(
+    `parley: serving ${server.set.conferences.length} conference(s) from ${paths.join(' ')}; ` +
+      `SIP on ${opts.advertise ?? opts.address}:${server.sip.udpPort} (UDP${opts.tcp ? ' and TCP' : ''}); ` +
+      `RTP ${rtp.portMin}-${rtp.portMax}; recordings in ${opts.recordings}. Stop with Ctrl-C.`,
   );
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      logger.info({ signal }, 'stopping');
+      void server.stop(signal).finally(resolve);
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
   return EXIT_OK;
 }

@@ -87,6 +87,11 @@ export class EngineMediaPort implements MediaPort {
         case 'talking':
           this.legsByEndpoint.get(event.endpoint)?.deliver({ type: event.talking ? 'talking' : 'silent' });
           return;
+        case 'source-latched': {
+          const leg = this.legsByEndpoint.get(event.endpoint);
+          this.logger.info({ call: leg?.id, address: event.address, port: event.port }, 'RTP source latched');
+          return;
+        }
         case 'rtp-timeout':
           this.legsByEndpoint.get(event.endpoint)?.mediaTimeout();
           return;

@@ -30,7 +30,8 @@ export type EngineEvent =
   | { type: 'talking'; endpoint: number; talking: boolean; level: number }
   | { type: 'player'; player: number; state: 'finished' | 'stopped' | 'error'; error?: string }
   | { type: 'rtp-timeout'; endpoint: number }
-  | { type: 'recorder'; recorder: number; state: string; durationMs?: number; error?: string };
+  | { type: 'recorder'; recorder: number; state: string; durationMs?: number; error?: string }
+  | { type: 'source-latched'; endpoint: number; address: string; port: number };
 
 export type PlayTarget = { endpoint: number } | { conference: string };
 export type RecordTarget = { conference: string } | { endpoint: number; direction: 'in' | 'out' | 'both' };

@@ -48,12 +48,13 @@ export function endpointConfig(media: NegotiatedMedia): EndpointMediaConfig {
   };
 }
 
-/** `sip:alice@example.com;transport=tcp` → `alice@example.com`. */
+/** `sip:alice@example.com:5060;transport=tcp` → `alice@example.com` (callers are matched without ports). */
 export function bareAddress(uri: string): string {
   return uri
     .replace(/^<|>$/g, '')
     .replace(/^sips?:/i, '')
-    .replace(/[;?].*$/, '');
+    .replace(/[;?].*$/, '')
+    .replace(/:\d+$/, '');
 }
 
 /** The user part of a SIP URI (the dialled number or name). */

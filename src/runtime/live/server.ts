@@ -1,0 +1,223 @@
+/**
+ * A running Parley server: the compiled configuration, the media engine, the SIP
+ * server and the runtime, wired together. `parley serve` builds one from its flags;
+ * tests build one on loopback with free ports.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { compilePaths, type Diagnostic } from '../../compiler/index.js';
+import type { CompiledSet } from '../../compiler/ir.js';
+import { PromptLibrary } from '../../media/prompt-library.js';
+import { EspeakTts, type TtsEngine } from '../../media/tts.js';
+import type { InboundCall } from '../../sip/inbound.js';
+import type { CodecPref } from '../../sip/sdp.js';
+import { SipServer } from '../../sip/server.js';
+import { RealClock } from '../clock.js';
+import { celExpressions } from '../expressions.js';
+import type { EventSink, Logger, RuntimeEvent } from '../ports.js';
+import { Runtime } from '../runtime.js';
+import { openMediaEngine } from './engine-adapter.js';
+import { EngineMediaPort } from './engine-media.js';
+import type { MediaEngineApi } from './media-api.js';
+import { SipDialer } from './sip-dialer.js';
+import { bareAddress, SipCallLeg, userPart } from './sip-leg.js';
+
+export interface ServerOptions {
+  /** Configuration files or folders (as `parley validate` takes them). */
+  config: string[];
+  /** Folder prompt files are relative to; default: the first config path (or its folder). */
+  root?: string;
+  sip: {
+    address: string;
+    /** Default 5060; 0 = any free port. */
+    udpPort?: number;
+    /** Default 5060; 0 = any free port; false = no TCP. */
+    tcpPort?: number | false;
+    /** Address written into Via/Contact when `address` is a wildcard. */
+    advertise?: string;
+  };
+  rtp: {
+    address: string;
+    portMin: number;
+    portMax: number;
+    /** Address written into SDP; default `address` (required when that is a wildcard). */
+    advertise?: string;
+    /** Symmetric RTP (learn the far end's address from its first valid packets). Default false. */
+    latching?: boolean;
+    /** Seconds without RTP before a call is ended; 0 disables. Default 30. */
+    timeoutSeconds?: number;
+  };
+  /** Where recordings are written; created when missing. */
+  recordings: string;
+  codecs?: readonly CodecPref[];
+  logger: Logger;
+  /** Another TTS engine (tests may pass a faster one); default espeak-ng. */
+  tts?: TtsEngine;
+  /** Observes every runtime event (the API's event stream and metrics attach here). */
+  onEvent?: (event: RuntimeEvent) => void;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly diagnostics: Diagnostic[]) {
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    super(
+      `the configuration is not valid (${errors.length} error${errors.length === 1 ? '' : 's'}):\n${errors
+        .slice(0, 20)
+        .map((d) => `${d.file}:${d.line}:${d.col}: ${d.message}`)
+        .join('\n')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+function wildcard(address: string): boolean {
+  return address === '0.0.0.0' || address === '::';
+}
+
+export class ParleyServer {
+  private nextCall = 1;
+  private closing = false;
+
+  private constructor(
+    readonly set: CompiledSet,
+    readonly runtime: Runtime,
+    readonly sip: SipServer,
+    readonly media: EngineMediaPort,
+    private readonly engine: MediaEngineApi,
+    private readonly tts: TtsEngine,
+    private readonly logger: Logger,
+    private readonly rtp: { advertise: string; latching: boolean; codecs?: readonly CodecPref[] },
+  ) {}
+
+  /** Compiles the configuration and starts listening; rejects with ConfigError or a bind error. */
+  static async start(options: ServerOptions): Promise<ParleyServer> {
+    const compiled = compilePaths(options.config, options.root ? { root: options.root } : {});
+    if (!compiled.set) throw new ConfigError(compiled.diagnostics);
+    const set = compiled.set;
+    const logger = options.logger;
+    const rtpAdvertise = options.rtp.advertise ?? options.rtp.address;
+    if (wildcard(rtpAdvertise))
+      throw new Error(
+        `RTP binds ${options.rtp.address}: give the address to advertise in SDP (--rtp-advertise)`,
+      );
+    if (wildcard(options.sip.advertise ?? options.sip.address))
+      throw new Error(`SIP binds ${options.sip.address}: give the address to advertise (--sip-advertise)`);
+    mkdirSync(options.recordings, { recursive: true });
+
+    let port: EngineMediaPort | undefined;
+    const engine = openMediaEngine(
+      {
+        address: options.rtp.address,
+        portMin: options.rtp.portMin,
+        portMax: options.rtp.portMax,
+        rtpTimeoutMs: (options.rtp.timeoutSeconds ?? 30) * 1000,
+      },
+      (event) => port?.onEngineEvent(event),
+    );
+    const tts = options.tts ?? new EspeakTts();
+    const root = options.root ?? configRoot(options.config);
+    const prompts = new PromptLibrary({ root, tts });
+    port = new EngineMediaPort(engine, prompts, path.resolve(options.recordings), logger);
+    const media = port;
+
+    let sip: SipServer;
+    try {
+      sip = await SipServer.listen({
+        address: options.sip.address,
+        ...(options.sip.advertise ? { advertise: options.sip.advertise } : {}),
+        udpPort: options.sip.udpPort ?? 5060,
+        tcpPort: options.sip.tcpPort ?? 5060,
+        logger,
+        ...(options.codecs ? { mediaPrefs: options.codecs } : {}),
+      });
+    } catch (err) {
+      engine.close();
+      await tts.close();
+      throw err;
+    }
+    const rtp = {
+      advertise: rtpAdvertise,
+      latching: options.rtp.latching ?? false,
+      ...(options.codecs ? { codecs: options.codecs } : {}),
+    };
+    const events: EventSink = {
+      emit: (event) => {
+        logger.debug({ source: event.source, type: event.type, ...event.fields }, 'event');
+        options.onEvent?.(event);
+      },
+    };
+    const runtime = new Runtime(set, {
+      clock: new RealClock(),
+      logger,
+      media,
+      calls: new SipDialer(sip, engine, rtp, logger, media.trackLeg),
+      events,
+      expressions: celExpressions,
+    });
+    const server = new ParleyServer(set, runtime, sip, media, engine, tts, logger, rtp);
+    sip.onInvite((call) => server.onInvite(call));
+    logger.info(
+      {
+        version: set.version,
+        sip: `${options.sip.address}:${sip.udpPort}`,
+        rtp: `${options.rtp.address}:${options.rtp.portMin}-${options.rtp.portMax}`,
+        conferences: set.conferences.length,
+      },
+      'parley serving',
+    );
+    return server;
+  }
+
+  private onInvite(call: InboundCall): void {
+    if (this.closing) {
+      call.reject(503, 'Service Unavailable');
+      return;
+    }
+    const id = `c${this.nextCall++}`;
+    const leg = new SipCallLeg(
+      id,
+      call,
+      this.engine,
+      this.rtp,
+      this.logger,
+      this.media.trackLeg,
+      {
+        from: bareAddress(call.from),
+        to: userPart(call.requestUri),
+        source: call.source.address,
+        transport: call.transport.toLowerCase(),
+        headers: call.headers,
+      },
+      'inbound',
+    );
+    this.logger.info(
+      { call: id, callId: call.callId, from: leg.info.from, to: leg.info.to },
+      'incoming call',
+    );
+    void this.runtime.acceptCall(leg);
+  }
+
+  /**
+   * Graceful stop: new calls get 503, running conferences and calls are ended
+   * (recordings closed), then the sockets and the engine are closed.
+   */
+  async stop(reason = 'shutdown'): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.sip.refuseNewCalls(503, 'Service Unavailable');
+    try {
+      await this.runtime.shutdown(reason);
+    } catch (err) {
+      this.logger.error({ err: String(err) }, 'runtime shutdown failed');
+    }
+    await this.sip.close();
+    this.engine.close();
+    await this.tts.close();
+    this.logger.info({ reason }, 'parley stopped');
+  }
+}
+
+function configRoot(paths: string[]): string {
+  const first = paths[0] ?? '.';
+  return /\.ya?ml$/i.test(first) ? path.dirname(first) : first;
+}
