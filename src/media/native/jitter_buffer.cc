@@ -146,7 +146,9 @@ InsertResult JitterBuffer::insert(int64_t ext_seq, int64_t ext_ts, const uint8_t
     // and after a run of late packets start over from this one.
     double lateness = ts_to_ms(decoded_ts_ - ext_ts);
     int frames = static_cast<int>(std::ceil(std::max(lateness, 0.0) / kFrameMs));
-    stretch_pending_ = std::min(std::max(stretch_pending_, frames), cfg_.max_delay_ms / 20);
+    // No further than the maximum delay: what we hold back plus what we already wait.
+    int room = static_cast<int>((cfg_.max_delay_ms - std::max(stats_.current_delay_ms, 0)) / kFrameMs);
+    stretch_pending_ = std::max(stretch_pending_, std::min(frames, std::max(room, 0)));
     if (++late_run_ < kLateRunResync) return InsertResult::Late;
     stats_.resyncs++;
     reset();
