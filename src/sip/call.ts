@@ -33,10 +33,8 @@ export interface CallEvents {
   'media-changed': { remote: RemoteMedia; direction: Direction; codec: Codec; media: NegotiatedMedia };
 }
 
-/** RFC 3261 timers: T1, T2 and the 64·T1 give-up. */
+/** RFC 3261 T1 default; T2 = 8·T1 and the give-up is 64·T1 (stack.t1 may shorten them). */
 export const T1 = 500;
-const T2 = 4000;
-const TIMER_B = 64 * T1;
 
 /** Our minimum session interval (RFC 4028 Min-SE). */
 export const MIN_SE = 90;
@@ -262,19 +260,20 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
     onAck: (ack: SipRequest) => void,
   ): void {
     const seq = response.headers.cseq.seq;
+    const t1 = this.stack.t1;
     this.stack.respond(tx, response);
     const resend = (interval: number): NodeJS.Timeout =>
       setTimeout(() => {
         this.stack.respond(tx, response);
         const p = this.pending2xx.get(seq);
-        if (p) p.timer = resend(Math.min(interval * 2, T2));
+        if (p) p.timer = resend(Math.min(interval * 2, 8 * t1));
       }, interval);
     const giveUp = setTimeout(() => {
       this.pending2xx.delete(seq);
-      this.log.warn({ seq }, 'no ACK for our 2xx in 32 s: ending the call');
+      this.log.warn({ seq }, 'no ACK for our 2xx in 64·T1: ending the call');
       void this.sendBye('timeout', 'no ACK');
-    }, TIMER_B);
-    this.pending2xx.set(seq, { timer: resend(T1), giveUp, onAck });
+    }, 64 * t1);
+    this.pending2xx.set(seq, { timer: resend(t1), giveUp, onAck });
   }
 
   // ───────────────────────────── requests in the dialog ─────────────────────────────

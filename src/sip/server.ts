@@ -4,8 +4,15 @@
  * entry point of src/sip.
  */
 
-import { MIN_SE, parseSessionExpires } from './call.js';
+import { MIN_SE, parseSessionExpires, T1 } from './call.js';
 import { dialogKey, type LocalContact } from './dialog.js';
+import {
+  DialogLimiter,
+  resolveSipLimits,
+  type SipLimits,
+  startsTransaction,
+  TransactionRateLimiter,
+} from './guard/index.js';
 import { InboundCall } from './inbound.js';
 import { mediaType } from './info.js';
 import { makeResponse, makeTransactionLayer, type ServerTransaction, type TransactionLayer } from './lib.js';
@@ -29,9 +36,16 @@ export interface SipServerOptions {
   userAgent?: string;
   /** Codec preference order; default opus > g722 > pcmu > pcma. */
   mediaPrefs?: readonly CodecPref[];
+  /** Rate limits, dialog and connection caps, framing limits (src/sip/guard); defaults apply. */
+  limits?: Partial<SipLimits>;
   /**
-   * Admission hook (rate limits, connection caps: src/sip/guard). Called for every request
-   * before it is handled; a status refuses it statelessly (e.g. 503), `drop` ignores it.
+   * RFC 3261 T1 (default 500 ms) for the dialog layer's 2xx retransmission and ACK wait (64·T1).
+   * The transaction layer keeps the standard values.
+   */
+  t1Ms?: number;
+  /**
+   * An extra admission hook after the built-in limits (e.g. an address blocklist). Called for
+   * every request; a status refuses it statelessly, `drop` ignores it.
    */
   admit?: (source: Remote, method: string) => 'accept' | 'drop' | { status: number; reason: string };
 }
@@ -50,6 +64,7 @@ export class SipServer implements SipStack {
   readonly prefs: readonly CodecPref[];
   readonly userAgent: string;
   readonly allow = ALLOW;
+  readonly t1: number;
   private readonly layer: TransactionLayer;
   private readonly dialogs = new Map<string, DialogRequestHandler>();
   /** INVITEs not yet answered finally, for CANCEL: Call-ID + Via branch. */
@@ -58,14 +73,20 @@ export class SipServer implements SipStack {
   private inviteHandler: InviteHandler | undefined;
   private refusing: { status: number; reason: string } | undefined;
   private closed = false;
+  private readonly rate: TransactionRateLimiter;
+  private readonly dialogLimit: DialogLimiter;
 
   private constructor(
     private readonly transport: SipTransport,
     private readonly options: SipServerOptions,
+    limits: SipLimits,
   ) {
+    this.rate = new TransactionRateLimiter(limits, () => performance.now());
+    this.dialogLimit = new DialogLimiter(limits);
     this.logger = options.logger ?? silentLogger;
     this.prefs = options.mediaPrefs ?? DEFAULT_CODEC_PREFS;
     this.userAgent = options.userAgent ?? 'Parley';
+    this.t1 = options.t1Ms ?? T1;
     this.layer = makeTransactionLayer();
     transport.setHandlers(
       (message, remote) => this.onMessage(message, remote),
@@ -76,13 +97,15 @@ export class SipServer implements SipStack {
   /** Binds UDP (and TCP) and starts serving. Rejects when a port is taken. */
   static async listen(options: SipServerOptions): Promise<SipServer> {
     const logger = options.logger ?? silentLogger;
+    const limits = resolveSipLimits(options.limits);
     const transport = await SipTransport.listen({
       address: options.address,
       udpPort: options.udpPort ?? 5060,
       tcpPort: options.tcpPort ?? 5060,
       logger,
+      limits,
     });
-    const server = new SipServer(transport, options);
+    const server = new SipServer(transport, options, limits);
     logger.info(
       { address: options.address, udpPort: transport.udpPort, tcpPort: transport.tcpPort },
       'sip listening',
@@ -228,6 +251,19 @@ export class SipServer implements SipStack {
       }
       return;
     }
+    if (startsTransaction(message) && !this.layer.getServer(message)) {
+      const rate = this.rate.admit(remote.address);
+      if (rate.kind === 'reject') {
+        this.logger.warn(
+          { source: remote.address, method: message.method, scope: rate.scope },
+          'sip rate limit: 503',
+        );
+        const refusal = makeResponse(message, rate.status, rate.reason);
+        refusal.headers['retry-after'] = String(Math.max(1, Math.ceil(rate.retryAfter)));
+        this.transport.send(this.transport.responseTarget(message, remote), refusal);
+        return;
+      }
+    }
     const verdict = this.options.admit?.(remote, message.method) ?? 'accept';
     if (verdict === 'drop') return;
     if (verdict !== 'accept') {
@@ -361,6 +397,11 @@ export class SipServer implements SipStack {
       reply(480, 'Temporarily Unavailable');
       return;
     }
+    const room = this.dialogLimit.check();
+    if (room.kind === 'reject') {
+      reply(room.status, room.reason, { 'retry-after': String(room.retryAfter) });
+      return;
+    }
     const required = String(request.headers.require ?? '')
       .split(',')
       .map((s) => s.trim().toLowerCase())
@@ -403,7 +444,11 @@ export class SipServer implements SipStack {
     );
     const key = inviteKey(request);
     this.pendingInvites.set(key, call);
-    call.on('ended', () => this.pendingInvites.delete(key));
+    this.dialogLimit.opened(key);
+    call.on('ended', () => {
+      this.pendingInvites.delete(key);
+      this.dialogLimit.closed(key);
+    });
     // After the answer a CANCEL has nothing left to cancel; drop the entry once confirmed or ended.
     setTimeout(() => this.pendingInvites.delete(key), 5 * 60_000).unref();
     this.logger.info(

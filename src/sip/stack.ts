@@ -21,6 +21,8 @@ export interface SipStack {
   readonly logger: Logger;
   readonly prefs: readonly CodecPref[];
   readonly userAgent: string;
+  /** RFC 3261 T1 in ms for the dialog layer's own timers (2xx retransmission, ACK wait). */
+  readonly t1: number;
   /** Methods we answer (the Allow header). */
   readonly allow: string;
   /** Sends `request` to `hop` in a new client transaction. */

@@ -5,6 +5,13 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
+import {
+  ConnectionClock,
+  ConnectionLimiter,
+  framerLimits,
+  resolveSipLimits,
+  type SipLimits,
+} from './guard/index.js';
 import type { TransactionConnection } from './lib.js';
 import type { Logger } from './logger.js';
 import { makeResponse, type OutgoingMessage, parseDatagram, StreamFramer, serialize } from './wire/index.js';
@@ -26,8 +33,8 @@ export interface TransportOptions {
   /** 0 = any free port; `false` = no TCP. */
   tcpPort: number | false;
   logger: Logger;
-  /** Idle TCP connections are closed after this long (default 5 minutes). */
-  tcpIdleMs?: number;
+  /** Framing, connection caps and idle/slow-sender timeouts (src/sip/guard); defaults apply. */
+  limits?: SipLimits;
 }
 
 export type MessageHandler = (message: SipMessage, remote: Remote) => void;
@@ -40,7 +47,11 @@ interface StreamConnection {
   socket: net.Socket;
   framer: StreamFramer;
   remote: Remote;
+  clock: ConnectionClock;
+  deadline: NodeJS.Timeout | undefined;
 }
+
+const now = (): number => performance.now();
 
 export class SipTransport {
   private udp: dgram.Socket | undefined;
@@ -49,10 +60,15 @@ export class SipTransport {
   private onMessage: MessageHandler = () => {};
   private onReject: RejectHandler = () => {};
   private closed = false;
+  private readonly limits: SipLimits;
+  private readonly connections: ConnectionLimiter;
   udpPort = 0;
   tcpPort = 0;
 
-  private constructor(private readonly options: TransportOptions) {}
+  private constructor(private readonly options: TransportOptions) {
+    this.limits = options.limits ?? resolveSipLimits();
+    this.connections = new ConnectionLimiter(this.limits);
+  }
 
   get address(): string {
     return this.options.address;
@@ -210,6 +226,16 @@ export class SipTransport {
           address: socket.remoteAddress ?? '',
           port: socket.remotePort ?? 0,
         };
+        const verdict = this.connections.accept(remote.address);
+        if (verdict.kind === 'refuse') {
+          this.options.logger.warn(
+            { remote, reason: verdict.reason },
+            'sip tcp connection refused: too many connections',
+          );
+          socket.destroy();
+          return;
+        }
+        socket.once('close', () => this.connections.release(remote.address));
         this.attach(socket, remote);
       });
       server.once('error', reject);
@@ -232,10 +258,31 @@ export class SipTransport {
   }
 
   private attach(socket: net.Socket, remote: Remote): StreamConnection {
-    const conn: StreamConnection = { socket, framer: new StreamFramer(), remote };
+    const conn: StreamConnection = {
+      socket,
+      framer: new StreamFramer(framerLimits(this.limits)),
+      remote,
+      clock: new ConnectionClock(this.limits, now),
+      deadline: undefined,
+    };
     const id = key(remote.address, remote.port);
     this.streams.set(id, conn);
-    socket.setTimeout(this.options.tcpIdleMs ?? 300_000, () => socket.destroy());
+    // One timer per connection, re-armed at the clock's next deadline: idle and slow senders are closed.
+    const arm = (): void => {
+      clearTimeout(conn.deadline);
+      conn.deadline = setTimeout(
+        () => {
+          const expired = conn.clock.expired();
+          if (expired) {
+            this.options.logger.info({ remote, expired }, 'sip tcp connection closed: timeout');
+            socket.destroy();
+          } else arm();
+        },
+        Math.max(10, conn.clock.nextDeadline() - now()),
+      );
+      conn.deadline.unref?.();
+    };
+    arm();
     socket.on('data', (chunk: Buffer) => {
       let verdicts: WireVerdict[];
       try {
@@ -245,6 +292,8 @@ export class SipTransport {
         socket.destroy();
         return;
       }
+      conn.clock.received(conn.framer.partial, verdicts.length);
+      arm();
       for (const verdict of verdicts) this.deliver(verdict, remote, conn);
       if (conn.framer.fatal !== undefined) {
         this.options.logger.info(
@@ -256,6 +305,7 @@ export class SipTransport {
     });
     socket.on('error', (err) => this.options.logger.debug({ err, remote }, 'sip tcp connection error'));
     socket.on('close', () => {
+      clearTimeout(conn.deadline);
       if (this.streams.get(id) === conn) this.streams.delete(id);
     });
     return conn;

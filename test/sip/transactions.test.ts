@@ -221,6 +221,62 @@ describe('SIP transactions from a raw UDP peer', () => {
     expect(call.isEnded).toBe(false);
   });
 
+  it('ends the call with BYE when no ACK arrives within 64·T1', async () => {
+    const quick = await SipServer.listen({ address: '127.0.0.1', udpPort: 0, tcpPort: false, t1Ms: 20 });
+    try {
+      const ended: string[] = [];
+      quick.onInvite((call) => {
+        call.on('ended', (e) => ended.push(e.by));
+        void call.answer(LOCAL);
+      });
+      peer.send(invite(peer, quick, { branch: 'z9hG4bKnoack', callId: 'noack-1' }), quick.udpPort);
+      const bye = await peer.next(/^BYE /, 0, 4000);
+      expect(bye).toMatch(/Call-ID: noack-1/);
+      expect(peer.count(/^SIP\/2.0 200/)).toBeGreaterThanOrEqual(5);
+      expect(ended).toEqual(['timeout']);
+    } finally {
+      await quick.close();
+    }
+  });
+
+  it('refuses new transactions over the rate limit and calls over the dialog cap with 503', async () => {
+    const limited = await SipServer.listen({
+      address: '127.0.0.1',
+      udpPort: 0,
+      tcpPort: false,
+      limits: { transactionsPerSecond: 0.5, transactionBurst: 3, maxDialogs: 1 },
+    });
+    try {
+      limited.onInvite(() => {}); // leave the first call ringing: it holds the only dialog slot
+      peer.send(invite(peer, limited, { branch: 'z9hG4bKcap1', callId: 'cap-1' }), limited.udpPort);
+      await peer.next(/^SIP\/2.0 100/);
+      peer.send(invite(peer, limited, { branch: 'z9hG4bKcap2', callId: 'cap-2' }), limited.udpPort);
+      const full = await peer.next(/^SIP\/2.0 503[^]*Call-ID: cap-2/);
+      expect(full).toMatch(/^Retry-After: 30/m);
+      const options = (n: number): string =>
+        [
+          `OPTIONS sip:room@127.0.0.1:${limited.udpPort} SIP/2.0`,
+          `Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bKopt${n};rport`,
+          'Max-Forwards: 70',
+          'From: <sip:raw@127.0.0.1>;tag=o',
+          'To: <sip:room@127.0.0.1>',
+          `Call-ID: opt-${n}`,
+          `CSeq: ${n} OPTIONS`,
+          'Content-Length: 0',
+          '',
+          '',
+        ].join('\r\n');
+      // Two INVITEs and this OPTIONS use the burst of 3; the next one is over the rate.
+      peer.send(options(1), limited.udpPort);
+      await peer.next(/^SIP\/2.0 200[^]*Call-ID: opt-1/);
+      peer.send(options(2), limited.udpPort);
+      const limitedAnswer = await peer.next(/^SIP\/2.0 503[^]*Call-ID: opt-2/);
+      expect(limitedAnswer).toMatch(/^Retry-After: \d+/m);
+    } finally {
+      await limited.close();
+    }
+  });
+
   describe.skipIf(!haveSipp())('with sipp', () => {
     it('answers 400 to a request without CSeq while a concurrent sipp call completes', async () => {
       server.onInvite((call) => {
