@@ -7,8 +7,14 @@
  */
 import type { NameAddr, SipParams, Via } from './types.js';
 
-/** Thrown for a value that breaks the grammar; the message names what is wrong. */
-export class GrammarError extends Error {}
+/**
+ * Thrown for a value that breaks the grammar; the message names what is wrong. Deliberately not an
+ * Error: hostile input makes these common, and capturing a stack trace for each would cost more
+ * than parsing the message.
+ */
+export class GrammarError {
+  constructor(readonly message: string) {}
+}
 
 // token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
 const TOKEN_CHARS = new Uint8Array(128);
@@ -18,6 +24,16 @@ for (const ch of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789
 
 export function isTokenChar(code: number): boolean {
   return code < 128 && TOKEN_CHARS[code] === 1;
+}
+
+function isHostChar(c: number): boolean {
+  return (
+    (c >= 0x30 && c <= 0x39) ||
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x61 && c <= 0x7a) ||
+    c === 0x2d ||
+    c === 0x2e
+  );
 }
 
 export function isToken(s: string): boolean {
@@ -258,7 +274,7 @@ export function parseVias(value: string): Via[] {
       sc.i = close + 1;
     } else {
       const from = sc.i;
-      while (!sc.eof && /[A-Za-z0-9\-.]/.test(sc.s[sc.i] as string)) sc.i++;
+      while (!sc.eof && isHostChar(sc.peek())) sc.i++;
       host = sc.s.slice(from, sc.i);
       if (host === '') throw new GrammarError('malformed Via: expected a host');
     }
