@@ -36,7 +36,7 @@ export interface CallEvents {
 /** RFC 3261 T1 default; T2 = 8·T1 and the give-up is 64·T1 (stack.t1 may shorten them). */
 export const T1 = 500;
 
-/** Our minimum session interval (RFC 4028 Min-SE). */
+/** The default minimum session interval (RFC 4028 Min-SE, seconds). */
 export const MIN_SE = 90;
 
 /** Typed events over Node's EventEmitter. */
@@ -497,9 +497,9 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
   /** A 422 response when the request asks for an interval below our Min-SE, else undefined. */
   protected checkSessionExpires(request: SipRequest): SipResponse | undefined {
     const se = parseSessionExpires(request.headers['session-expires']);
-    if (se && se.seconds < MIN_SE) {
+    if (se && se.seconds < this.stack.minSE) {
       return this.response(request, 422, 'Session Interval Too Small', {
-        headers: { 'Min-SE': String(MIN_SE) },
+        headers: { 'Min-SE': String(this.stack.minSE) },
       });
     }
     return undefined;

@@ -4,7 +4,7 @@
  * entry point of src/sip.
  */
 
-import { MIN_SE, parseSessionExpires, T1 } from './call.js';
+import { MIN_SE, parseSessionExpires, SipCall, T1 } from './call.js';
 import { dialogKey, type LocalContact } from './dialog.js';
 import {
   DialogLimiter,
@@ -43,6 +43,8 @@ export interface SipServerOptions {
    * The transaction layer keeps the standard values.
    */
   t1Ms?: number;
+  /** Smallest session interval we accept (RFC 4028 Min-SE, seconds); default 90. */
+  minSessionExpires?: number;
   /**
    * An extra admission hook after the built-in limits (e.g. an address blocklist). Called for
    * every request; a status refuses it statelessly, `drop` ignores it.
@@ -65,6 +67,7 @@ export class SipServer implements SipStack {
   readonly userAgent: string;
   readonly allow = ALLOW;
   readonly t1: number;
+  readonly minSE: number;
   private readonly layer: TransactionLayer;
   private readonly dialogs = new Map<string, DialogRequestHandler>();
   /** INVITEs not yet answered finally, for CANCEL: Call-ID + Via branch. */
@@ -87,6 +90,7 @@ export class SipServer implements SipStack {
     this.prefs = options.mediaPrefs ?? DEFAULT_CODEC_PREFS;
     this.userAgent = options.userAgent ?? 'Parley';
     this.t1 = options.t1Ms ?? T1;
+    this.minSE = options.minSessionExpires ?? MIN_SE;
     this.layer = makeTransactionLayer();
     transport.setHandlers(
       (message, remote) => this.onMessage(message, remote),
@@ -156,7 +160,7 @@ export class SipServer implements SipStack {
     this.refuseNewCalls();
     const calls = [...this.calls];
     await Promise.race([
-      Promise.allSettled(calls.map((c) => (c instanceof InboundCall ? c.hangup() : Promise.resolve()))),
+      Promise.allSettled(calls.map((c) => (c instanceof SipCall ? c.hangup() : Promise.resolve()))),
       new Promise((resolve) => setTimeout(resolve, 200)),
     ]);
     this.closed = true;
@@ -411,8 +415,8 @@ export class SipServer implements SipStack {
       return;
     }
     const se = parseSessionExpires(request.headers['session-expires']);
-    if (se && se.seconds < MIN_SE) {
-      reply(422, 'Session Interval Too Small', { 'Min-SE': String(MIN_SE) });
+    if (se && se.seconds < this.minSE) {
+      reply(422, 'Session Interval Too Small', { 'Min-SE': String(this.minSE) });
       return;
     }
     let offer: ReturnType<typeof parseSdp> | undefined;

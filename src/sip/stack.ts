@@ -23,6 +23,8 @@ export interface SipStack {
   readonly userAgent: string;
   /** RFC 3261 T1 in ms for the dialog layer's own timers (2xx retransmission, ACK wait). */
   readonly t1: number;
+  /** Smallest session interval we accept (RFC 4028 Min-SE), seconds. */
+  readonly minSE: number;
   /** Methods we answer (the Allow header). */
   readonly allow: string;
   /** Sends `request` to `hop` in a new client transaction. */

@@ -84,6 +84,7 @@ function invite(
     `Call-ID: ${o.callId}`,
     `CSeq: ${o.cseq ?? 1} INVITE`,
     `Contact: <sip:raw@127.0.0.1:${peer.port}>`,
+    ...(o.extra ?? []),
     'Content-Type: application/sdp',
     `Content-Length: ${Buffer.byteLength(body)}`,
     '',
@@ -275,6 +276,73 @@ describe('SIP transactions from a raw UDP peer', () => {
     } finally {
       await limited.close();
     }
+  });
+
+  describe('session timers (RFC 4028)', () => {
+    let timed: SipServer;
+    beforeEach(async () => {
+      timed = await SipServer.listen({
+        address: '127.0.0.1',
+        udpPort: 0,
+        tcpPort: false,
+        minSessionExpires: 1,
+      });
+    });
+    afterEach(async () => {
+      await timed.close();
+    });
+
+    const establish = async (callId: string, sessionExpires: string): Promise<string> => {
+      timed.onInvite((call) => {
+        calls.push(call);
+        void call.answer(LOCAL);
+      });
+      const extra = ['Supported: timer', `Session-Expires: ${sessionExpires}`];
+      peer.send(invite(peer, timed, { branch: `z9hG4bK${callId}`, callId, extra }), timed.udpPort);
+      const ok = await peer.next(/^SIP\/2.0 200/);
+      peer.send(ack(peer, timed, { callId, toTag: toTagOf(ok) }), timed.udpPort);
+      return ok;
+    };
+
+    it('refreshes with a re-INVITE at half the interval when we are the refresher', async () => {
+      const ok = await establish('st-uas', '2;refresher=uas');
+      expect(ok).toMatch(/^Session-Expires: 2;refresher=uas/m);
+      const before = peer.received.length;
+      const refresh = await peer.next(/^INVITE /, before, 2500);
+      expect(refresh).toMatch(/^Session-Expires: 2;refresher=uac/m);
+      expect(refresh).toMatch(/^m=audio 40004 /m);
+      const copy = (name: string): string => new RegExp(`^${name}: .*$`, 'm').exec(refresh)![0];
+      const answer = SDP;
+      peer.send(
+        [
+          'SIP/2.0 200 OK',
+          copy('Via'),
+          copy('From'),
+          copy('To'),
+          copy('Call-ID'),
+          copy('CSeq'),
+          `Contact: <sip:raw@127.0.0.1:${peer.port}>`,
+          'Session-Expires: 2;refresher=uac',
+          'Content-Type: application/sdp',
+          `Content-Length: ${answer.length}`,
+          '',
+          answer,
+        ].join('\r\n'),
+        timed.udpPort,
+      );
+      const cseq = /^CSeq: (\d+)/m.exec(refresh)![1];
+      expect(await peer.next(new RegExp(`^ACK [^]*CSeq: ${cseq} ACK`), before)).toMatch(/Call-ID: st-uas/);
+      expect(calls[0]?.isEnded).toBe(false);
+    });
+
+    it('hangs up when the other side, the refresher, lets the session expire', async () => {
+      const ended: string[] = [];
+      await establish('st-uac', '2;refresher=uac');
+      calls[0]!.on('ended', (e) => ended.push(e.by));
+      const bye = await peer.next(/^BYE /, 0, 3000);
+      expect(bye).toMatch(/Call-ID: st-uac/);
+      expect(ended).toEqual(['timeout']);
+    });
   });
 
   describe.skipIf(!haveSipp())('with sipp', () => {

@@ -19,7 +19,7 @@ describe.skipIf(!haveSipp())('SIP dial-out against a sipp UAS', () => {
     await server.close();
   });
 
-  it('answered after ringing and early media; our BYE ends it', async () => {
+  it('answered after ringing and early media; MESSAGE and INFO to the callee; our BYE ends it', async () => {
     const run = await runSipp({ scenario: 'uas-answer.xml' });
     const progress: string[] = [];
     let early: NegotiatedMedia | undefined;
@@ -43,10 +43,24 @@ describe.skipIf(!haveSipp())('SIP dial-out against a sipp UAS', () => {
       direction: 'sendrecv',
     });
     expect(outcome.media.remote.address).toBe('127.0.0.1');
+    await outcome.call.sendMessage('hello from parley');
+    await outcome.call.sendDtmfInfo('7', 200);
     const ended: CallEvents['ended'][] = [];
     outcome.call.on('ended', (e) => ended.push(e));
     await outcome.call.hangup();
     expect(ended).toEqual([{ by: 'local' }]);
+    const result = await run.done;
+    expect(result.code, describeRun(result)).toBe(0);
+  });
+
+  it('dials over TCP', async () => {
+    const run = await runSipp({ scenario: 'uas-busy.xml', transport: 't1' });
+    const outcome = await server.dial({
+      uri: `sip:bob@127.0.0.1:${run.port};transport=tcp`,
+      timeoutMs: 5000,
+      local: LOCAL,
+    });
+    expect(outcome).toMatchObject({ status: 'busy', code: 486 });
     const result = await run.done;
     expect(result.code, describeRun(result)).toBe(0);
   });
