@@ -9,7 +9,7 @@ import { ConferenceActor, type ConferenceRegistry } from './conference/actor.js'
 import { DialRefusedError, errorMessage, RuntimeError } from './errors.js';
 import type { HostAction } from './flow/types.js';
 import { DEFAULT_LOCKOUT_MS, PinLockout } from './lockout.js';
-import type { CallLeg, DialRequest, HttpRequest, RuntimePorts } from './ports.js';
+import type { CallLeg, DialOutcome, DialRequest, HttpRequest, RuntimePorts } from './ports.js';
 import { RegexCache } from './regex-cache.js';
 import { type RouteDecision, Router } from './router.js';
 import { type DialOrigin, FlowSession, type SessionRuntime } from './session/flow-session.js';
@@ -21,9 +21,9 @@ export type CallTarget =
   | { scenario: string; vars?: Record<string, unknown> };
 
 export class Runtime implements SessionRuntime, ConferenceRegistry {
-  readonly set: CompiledSet;
+  private current: CompiledSet;
   readonly ports: RuntimePorts;
-  readonly router: Router;
+  private currentRouter: Router;
   private readonly standalone = new Map<string, ConferenceActor>();
   private readonly opening = new Map<string, Promise<ConferenceActor>>();
   private readonly sessions = new Set<Session>();
@@ -34,9 +34,29 @@ export class Runtime implements SessionRuntime, ConferenceRegistry {
   private readonly conferenceSessions = new Map<ConferenceActor, Session>();
 
   constructor(set: CompiledSet, ports: RuntimePorts) {
-    this.set = set;
+    this.current = set;
     this.ports = ports;
-    this.router = new Router(set.routes, ports.expressions);
+    this.currentRouter = new Router(set.routes, ports.expressions);
+  }
+
+  /** The configuration new calls, conferences and scenarios take. */
+  get set(): CompiledSet {
+    return this.current;
+  }
+
+  get router(): Router {
+    return this.currentRouter;
+  }
+
+  /**
+   * Swaps the configuration (hot reload). New calls are routed by the new set and
+   * new conferences open with its documents; running conferences and flows keep
+   * the compiled documents they started with (they hold them, not the set).
+   */
+  updateSet(set: CompiledSet): void {
+    const router = new Router(set.routes, this.ports.expressions);
+    this.current = set;
+    this.currentRouter = router;
   }
 
   // ───────────────────────────── lookups ─────────────────────────────
@@ -358,6 +378,66 @@ export class Runtime implements SessionRuntime, ConferenceRegistry {
       ...(p.start !== undefined ? { start: p.start } : {}),
     });
     raise('answered');
+  }
+
+  /** Whether the dial-out policy (`dialout.allow`) lets `to` be dialled. */
+  dialAllowed(to: string): boolean {
+    return this.set.dialout.allow.some((re) => this.regexes.get(re).test(to));
+  }
+
+  /**
+   * Dials `to` into a running conference on behalf of an application (HTTP API):
+   * the answered leg runs the conference's participant flow (from `start` when
+   * given). Resolves with the outcome and, when answered, the new leg's id.
+   * Throws `DialRefusedError` when the dial-out policy refuses the destination.
+   */
+  async dialInto(
+    conference: ConferenceActor,
+    request: { to: string; from?: string; trunk?: string; timeoutMs: number; start?: string },
+    signal: AbortSignal,
+  ): Promise<{ status: DialOutcome['status']; participant?: string; reason?: string }> {
+    const src = conference.doc.src;
+    const action: Extract<HostAction, { type: 'dial' }> = {
+      type: 'dial',
+      src,
+      params: {
+        to: request.to,
+        timeoutMs: request.timeoutMs,
+        conference: conference.name,
+        vars: {},
+        ...(request.from !== undefined ? { from: request.from } : {}),
+        ...(request.trunk !== undefined ? { trunk: request.trunk } : {}),
+        ...(request.start !== undefined ? { start: request.start } : {}),
+      },
+    };
+    const dial = this.dialRequest(action);
+    const doc = conference.doc;
+    if (request.start !== undefined && !(request.start in doc.participant.machine.states))
+      throw new RuntimeError('unknown-state', `no state "${request.start}" in ${doc.participant.id}`);
+    const emit = (type: string, extra: Record<string, string | number | boolean> = {}) =>
+      this.emit(conference.source, type, { to: request.to, ...extra });
+    emit('dial');
+    const outcome = await this.ports.calls.dial(dial, signal);
+    if (outcome.status !== 'answered') {
+      emit(outcome.status, outcome.reason ? { reason: outcome.reason } : {});
+      return { status: outcome.status, ...(outcome.reason ? { reason: outcome.reason } : {}) };
+    }
+    emit('answered');
+    const leg = outcome.leg;
+    if (conference.ended) {
+      await leg.hangup('conference ended').catch(() => undefined);
+      return { status: 'failed', reason: `conference "${conference.name}" ended` };
+    }
+    this.startFlow({
+      session: this.newSession(),
+      flow: doc.participant,
+      leg,
+      source: `call:${leg.info.id}`,
+      conference: conference.name,
+      vars: {},
+      ...(request.start !== undefined ? { start: request.start } : {}),
+    });
+    return { status: 'answered', participant: leg.info.id };
   }
 
   private dialFromConference(

@@ -70,6 +70,8 @@ export class ConferenceActor implements ConferenceControl {
   /** Name on the media plane: unique even for local conferences of the same name in different sessions. */
   readonly mediaName: string;
   readonly local: boolean;
+  /** Set over the HTTP API: new members are refused as when the conference is full. */
+  locked = false;
   private readonly opts: ConferenceActorOptions;
   private readonly ports: RuntimePorts;
   private readonly memberMap = new Map<string, Member>();
@@ -164,8 +166,11 @@ export class ConferenceActor implements ConferenceControl {
       if (this.endedFlag) return 'ended';
       const existing = this.memberMap.get(participant.id);
       const limit = this.doc.limits.participants;
-      if (!existing && limit !== undefined && this.memberMap.size >= limit) {
-        this.emit('full', { participant: participant.id, limit });
+      if (!existing && (this.locked || (limit !== undefined && this.memberMap.size >= limit))) {
+        this.emit('full', {
+          participant: participant.id,
+          ...(this.locked ? { locked: true } : limit !== undefined ? { limit } : {}),
+        });
         return 'full';
       }
       // Joining again replaces the member's options; its media state stays.
