@@ -82,6 +82,7 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
     .option('--latching', "learn each caller's RTP address from its first packets (callers behind NAT)")
     .option('--codecs <list>', 'codec preference, e.g. opus,g722,pcmu,pcma')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
+    .option('--drain <seconds>', 'on SIGTERM, how long calls may go on before they are ended', '30')
     .action(async (paths: string[], opts: ServeCliOptions) => {
       code = await serveCommand(paths, opts, io);
     });

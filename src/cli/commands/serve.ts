@@ -13,6 +13,14 @@ export interface ServeCliOptions {
   latching?: boolean;
   codecs?: string;
   logLevel: string;
+  drain: string;
+}
+
+function seconds(text: string, what: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0 || n > 3600)
+    throw new UsageError(`${what}: "${text}" is not a number of seconds (0-3600)`);
+  return n;
 }
 
 const CODECS: readonly CodecPref[] = ['opus', 'g722', 'pcmu', 'pcma', 'l16'];
@@ -55,6 +63,7 @@ export async function serveCommand(paths: string[], opts: ServeCliOptions, io: C
   const sipPort = port(opts.sipPort, '--sip-port');
   const rtp = parseRtpPorts(opts.rtpPorts);
   const codecs = opts.codecs ? parseCodecs(opts.codecs) : undefined;
+  const drainMs = seconds(opts.drain, '--drain') * 1000;
   const logger = pino({ level: opts.logLevel, base: undefined });
   let server: ParleyServer;
   try {
@@ -90,11 +99,21 @@ export async function serveCommand(paths: string[], opts: ServeCliOptions, io: C
       `RTP ${rtp.portMin}-${rtp.portMax}; recordings in ${opts.recordings}. Stop with Ctrl-C.`,
   );
   await new Promise<void>((resolve) => {
+    let stopping: ReturnType<ParleyServer['stop']> | undefined;
     const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      logger.info({ signal }, 'stopping');
-      void server.stop(signal).finally(resolve);
+      if (stopping) {
+        // A second signal: stop waiting for calls to end.
+        logger.warn({ signal }, 'stopping now');
+        stopping.force();
+        return;
+      }
+      logger.info({ signal, drainMs }, 'stopping: new calls refused');
+      stopping = server.stop(signal, drainMs);
+      void stopping.done.finally(() => {
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+        resolve();
+      });
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);

@@ -21,6 +21,7 @@ import type {
   RecordingRequest,
   RecordingResult,
 } from '../ports.js';
+import { RecordingJournal } from './journal.js';
 import type { EngineEvent, EngineRouting, MediaEngineApi } from './media-api.js';
 import type { SipCallLeg } from './sip-leg.js';
 
@@ -50,13 +51,17 @@ export class EngineMediaPort implements MediaPort {
   private readonly members = new Map<string, Map<string, MemberRouting>>();
   private readonly players = new Map<number, (state: 'finished' | 'stopped' | 'error') => void>();
   private readonly recorders = new Map<number, PendingRecording>();
+  /** Writes each recording's JSON sidecar; fed with runtime events by the server. */
+  readonly journal: RecordingJournal;
 
   constructor(
     private readonly engine: MediaEngineApi,
     private readonly prompts: PromptLibrary,
     private readonly recordingsDir: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.journal = new RecordingJournal(logger, (leg) => this.legsById.get(leg)?.info.from);
+  }
 
   // ───────────────────────────── legs ─────────────────────────────
 
@@ -110,6 +115,7 @@ export class EngineMediaPort implements MediaPort {
           this.recorders.delete(event.recorder);
           if (event.error) this.logger.error({ file: r.file, err: event.error }, 'recording failed');
           r.closed = true;
+          this.journal.finish(String(event.recorder), event.durationMs ?? 0);
           r.resolve({ file: r.file, durationMs: event.durationMs ?? 0 });
           return;
         }
@@ -233,6 +239,7 @@ export class EngineMediaPort implements MediaPort {
     });
     const pending: PendingRecording = { file, resolve, done, closed: false };
     this.recorders.set(id, pending);
+    this.journal.start(String(id), full, request.conference, request.leg);
     return {
       file,
       done,
@@ -246,6 +253,7 @@ export class EngineMediaPort implements MediaPort {
           } catch (err) {
             this.logger.warn({ file, err: String(err) }, 'recording was already closed');
           }
+          this.journal.finish(String(id), durationMs);
           resolve({ file, durationMs });
         }
         return done;

@@ -143,6 +143,7 @@ export class ParleyServer {
     const events: EventSink = {
       emit: (event) => {
         logger.debug({ source: event.source, type: event.type, ...event.fields }, 'event');
+        media.journal.observe(event);
         options.onEvent?.(event);
       },
     };
@@ -198,13 +199,41 @@ export class ParleyServer {
   }
 
   /**
-   * Graceful stop: new calls get 503, running conferences and calls are ended
-   * (recordings closed), then the sockets and the engine are closed.
+   * Graceful stop: new calls get 503 at once; calls in progress may finish on their
+   * own for up to `drainMs`; then every conference and call is ended (recordings
+   * closed and their sidecars completed) and the sockets and the engine are closed.
+   * `force()` on the returned object cuts the drain short (a second Ctrl-C).
    */
-  async stop(reason = 'shutdown'): Promise<void> {
-    if (this.closing) return;
+  stop(reason = 'shutdown', drainMs = 0): { done: Promise<void>; force: () => void } {
+    let force = () => {};
+    const forced = new Promise<void>((resolve) => {
+      force = resolve;
+    });
+    this.stopping ??= this.shutdown(reason, drainMs, forced);
+    return { done: this.stopping, force };
+  }
+
+  private stopping: Promise<void> | undefined;
+
+  private async shutdown(reason: string, drainMs: number, forced: Promise<void>): Promise<void> {
     this.closing = true;
     this.sip.refuseNewCalls(503, 'Service Unavailable');
+    if (drainMs > 0 && this.runtime.flowSessions().length > 0) {
+      this.logger.info({ calls: this.runtime.flowSessions().length, drainMs }, 'draining calls');
+      let timer: NodeJS.Timeout | undefined;
+      let poll: NodeJS.Timeout | undefined;
+      await Promise.race([
+        forced,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, drainMs);
+          poll = setInterval(() => {
+            if (this.runtime.flowSessions().length === 0) resolve();
+          }, 200);
+        }),
+      ]);
+      clearTimeout(timer);
+      clearInterval(poll);
+    }
     try {
       await this.runtime.shutdown(reason);
     } catch (err) {

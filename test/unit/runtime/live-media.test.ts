@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Pcm } from '../../../src/media/pcm.js';
 import { PromptLibrary } from '../../../src/media/prompt-library.js';
 import type { TtsEngine } from '../../../src/media/tts.js';
@@ -72,6 +75,9 @@ class EngineDouble implements MediaEngineApi {
   close() {}
 }
 
+const recDir = mkdtempSync(path.join(os.tmpdir(), 'parley-rec-'));
+afterAll(() => rmSync(recDir, { recursive: true, force: true }));
+
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const tts: TtsEngine = {
   synthesize: async (text: string): Promise<Pcm> => ({
@@ -83,12 +89,7 @@ const tts: TtsEngine = {
 
 function setup() {
   const engine = new EngineDouble();
-  const port = new EngineMediaPort(
-    engine,
-    new PromptLibrary({ root: '/nonexistent', tts }),
-    '/tmp/parley-rec-test',
-    quiet,
-  );
+  const port = new EngineMediaPort(engine, new PromptLibrary({ root: '/nonexistent', tts }), recDir, quiet);
   const legs = new Map<string, { endpoint: number; events: string[] }>();
   const addLeg = (id: string, endpoint: number) => {
     const events: string[] = [];
@@ -234,8 +235,8 @@ describe('EngineMediaPort', () => {
     expect(mix.file).toBe('_/_/etc/passwd.wav');
     const one = await port.startRecording({ conference: 'room', leg: 'a', direction: 'in', file: 'a' });
     expect(engine.calls.filter((c) => c.startsWith('record'))).toEqual([
-      'record 1 room /tmp/parley-rec-test/_/_/etc/passwd.wav',
-      'record 2 ep4/in /tmp/parley-rec-test/a.wav',
+      `record 1 room ${recDir}/_/_/etc/passwd.wav`,
+      `record 2 ep4/in ${recDir}/a.wav`,
     ]);
     await expect(mix.stop()).resolves.toEqual({ file: '_/_/etc/passwd.wav', durationMs: 1234 });
     // The engine closes a participant's recording when the participant goes.
