@@ -55,6 +55,10 @@ export interface MediaEngineOptions {
   lateTickMs?: number;
   /** No RTP for this long while receiving raises `rtp-timeout` (default 30 000; 0 disables). */
   rtpTimeoutMs?: number;
+  /** Minimum time between two passes over the sockets (default 1000 µs): fewer wake-ups under load. */
+  ioCoalesceUs?: number;
+  /** SCHED_FIFO priority for the engine thread (1–99; needs CAP_SYS_NICE); default 0, normal scheduling. */
+  realtimePriority?: number;
   onEvent: (event: MediaEvent) => void;
 }
 
@@ -150,6 +154,8 @@ export interface EngineStats {
   datagrams: number;
   recvCalls: number;
   wakeups: number;
+  /** The engine thread got the real-time priority it asked for. */
+  realtime: boolean;
 }
 
 // ───────────────────────────── the native object ─────────────────────────────
@@ -187,7 +193,15 @@ interface NativeMediaEngine {
 }
 
 type NativeMediaEngineCtor = new (
-  options: { address: string; portMin: number; portMax: number; lateTickUs: number; rtpTimeoutMs: number },
+  options: {
+    address: string;
+    portMin: number;
+    portMax: number;
+    lateTickUs: number;
+    rtpTimeoutMs: number;
+    ioCoalesceUs: number;
+    realtimePriority: number;
+  },
   onEvents: (events: MediaEvent[]) => void,
 ) => NativeMediaEngine;
 
@@ -260,7 +274,16 @@ export class MediaEngine {
   readonly #recorderWaiters = new Map<number, Array<(durationMs: number) => void>>();
 
   private constructor(options: MediaEngineOptions) {
-    const { address, portMin, portMax, lateTickMs = 2, rtpTimeoutMs = 30_000, onEvent } = options;
+    const {
+      address,
+      portMin,
+      portMax,
+      lateTickMs = 2,
+      rtpTimeoutMs = 30_000,
+      ioCoalesceUs = 1000,
+      realtimePriority = 0,
+      onEvent,
+    } = options;
     if (typeof address !== 'string') bad('address must be an IPv4 address');
     for (const [name, v] of [
       ['portMin', portMin],
@@ -273,12 +296,24 @@ export class MediaEngine {
     if (!(lateTickMs >= 0 && lateTickMs <= 20)) bad('lateTickMs must be between 0 and 20');
     if (!Number.isInteger(rtpTimeoutMs) || rtpTimeoutMs < 0)
       bad('rtpTimeoutMs must be a non-negative integer');
+    if (!Number.isInteger(ioCoalesceUs) || ioCoalesceUs < 0 || ioCoalesceUs > 10_000)
+      bad('ioCoalesceUs must be an integer between 0 and 10000');
+    if (!Number.isInteger(realtimePriority) || realtimePriority < 0 || realtimePriority > 99)
+      bad('realtimePriority must be an integer between 0 and 99');
     if (typeof onEvent !== 'function') bad('onEvent must be a function');
     this.#onEvent = onEvent;
     const Ctor = nativeCtor();
     try {
       this.#native = new Ctor(
-        { address, portMin, portMax, lateTickUs: Math.round(lateTickMs * 1000), rtpTimeoutMs },
+        {
+          address,
+          portMin,
+          portMax,
+          lateTickUs: Math.round(lateTickMs * 1000),
+          rtpTimeoutMs,
+          ioCoalesceUs,
+          realtimePriority,
+        },
         (events) => this.#dispatch(events),
       );
     } catch (err) {

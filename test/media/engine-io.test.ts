@@ -101,12 +101,16 @@ describe('engine RTP input', () => {
       if (len > 0 && Math.random() < 0.5) buf[0] = 0x80 | (buf[0]! & 0x3f);
       return buf;
     };
+    // A pool made once: generating random bytes on every send would starve the peers' own send loops.
+    const pool = Array.from({ length: 500 }, garbage);
+    let k = 0;
+    const pick = () => pool[k++ % pool.length]!;
     const spray = setInterval(() => {
-      for (let i = 0; i < 40; i++) {
+      for (let i = 0; i < 20; i++) {
         // From the peers' own sockets (past the source check) and from a stranger; RTP and RTCP ports.
-        a.peer.sendRaw(garbage());
-        stranger.send(garbage(), b.port, '127.0.0.1');
-        stranger.send(garbage(), b.port + 1, '127.0.0.1');
+        a.peer.sendRaw(pick());
+        stranger.send(pick(), b.port, '127.0.0.1');
+        stranger.send(pick(), b.port + 1, '127.0.0.1');
       }
     }, 10);
     await sleep(400);

@@ -172,6 +172,8 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     opts.port_max = int_field(env, o, "portMax", 1, 65535);
     opts.late_tick_us = static_cast<int64_t>(int_field(env, o, "lateTickUs", 0, 20000, 2000));
     opts.rtp_timeout_ms = static_cast<int64_t>(int_field(env, o, "rtpTimeoutMs", 0, 3600000, 30000));
+    opts.io_coalesce_us = static_cast<int64_t>(int_field(env, o, "ioCoalesceUs", 0, 10000, 1000));
+    opts.realtime_priority = int_field(env, o, "realtimePriority", 0, 99, 0);
     queue_ = std::make_shared<EventQueue>();
     tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "parley-media-events", 0, 1);
     // The engine does not by itself keep the process alive; sockets of the SIP side do.
@@ -493,6 +495,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     o.Set("datagrams", static_cast<double>(s.datagrams));
     o.Set("recvCalls", static_cast<double>(s.recv_calls));
     o.Set("wakeups", static_cast<double>(s.wakeups));
+    o.Set("realtime", s.realtime);
     return o;
   }
 

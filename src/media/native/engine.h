@@ -51,6 +51,10 @@ struct EngineOptions {
   int64_t late_tick_us = 2000;
   /** No RTP for this long while receiving raises rtp-timeout; 0 disables. */
   int64_t rtp_timeout_ms = 30000;
+  /** Minimum time between two socket passes, so that one wake-up serves many datagrams. */
+  int64_t io_coalesce_us = 1000;
+  /** SCHED_FIFO priority of the engine thread; 0 = normal scheduling. */
+  int realtime_priority = 0;
 };
 
 struct EngineStats {
@@ -61,6 +65,8 @@ struct EngineStats {
   uint64_t datagrams;
   uint64_t recv_calls;
   uint64_t wakeups;
+  /** The engine thread runs with real-time priority. */
+  bool realtime;
 };
 
 struct EndpointInfo {
@@ -167,6 +173,7 @@ class Engine {
   std::function<void()> notify_;
   std::atomic<bool> running_{true};
   bool closed_ = false;
+  std::atomic<bool> realtime_{false};
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   MediaClock clock_;
