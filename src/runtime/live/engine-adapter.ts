@@ -43,6 +43,8 @@ export function openMediaEngine(
     link: (a, b, d) => engine.link(a, b, d),
     unlink: (a, b) => engine.unlink(a, b),
     sendDtmf: (ep, digit, ms) => engine.sendDtmf(ep, digit, ms),
+    endpointStats: (ep) => engine.endpointStats(ep),
+    stats: () => engine.engineStats(),
     close: () => engine.close(),
   };
 }

@@ -3,6 +3,7 @@
  * (`src/media/engine.ts`). Kept as one narrow interface so the adapters can be
  * tested against a recording double and so the facade may grow without touching them.
  */
+import type { EndpointStats, EngineStats } from '../../media/engine.js';
 import type { CodecName } from '../../media/index.js';
 
 export type EndpointDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
@@ -53,5 +54,8 @@ export interface MediaEngineApi {
   link(a: string, b: string, direction: 'both' | 'in' | 'out'): void;
   unlink(a: string, b: string): void;
   sendDtmf(endpoint: number, digit: string, durationMs: number): void;
+  /** Figures for the API and metrics (optional: test doubles may leave them out). */
+  endpointStats?(endpoint: number): EndpointStats;
+  stats?(): EngineStats;
   close(): void;
 }
