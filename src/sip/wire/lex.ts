@@ -64,49 +64,52 @@ function badControlChar(line: string): boolean {
   return false;
 }
 
+function trimEndWs(s: string): string {
+  let end = s.length;
+  while (end > 0 && (s.charCodeAt(end - 1) === 0x20 || s.charCodeAt(end - 1) === 0x09)) end--;
+  return end === s.length ? s : s.slice(0, end);
+}
+
 export function lexHead(head: string): LexedHead {
   const lines = head.split('\r\n');
   const startLine = lines[0] ?? '';
   const fields: Field[] = [];
-  let error: string | undefined;
-  const fail = (why: string): void => {
-    error ??= why;
-  };
-  if (badControlChar(startLine)) fail('control character in the start line');
-
-  let current: { name: string; parts: string[] } | undefined;
-  const flush = (): void => {
-    if (current) fields.push({ name: current.name, value: current.parts.join(' ').trim() });
-    current = undefined;
-  };
+  let error: string | undefined = badControlChar(startLine)
+    ? 'control character in the start line'
+    : undefined;
+  // The field being built: its name and value so far (continuations are appended to it).
+  let name: string | undefined;
+  let value = '';
   for (let n = 1; n < lines.length; n++) {
     const line = lines[n] as string;
-    if (badControlChar(line)) {
-      flush();
-      fail('control character in a header');
-      continue;
-    }
     const first = line.charCodeAt(0);
     if (first === 0x20 || first === 0x09) {
       // Continuation (LWS): joins the previous field with one space.
-      if (current) current.parts.push(line.trim());
-      else fail('continuation line without a header');
+      if (badControlChar(line)) error ??= 'control character in a header';
+      else if (name !== undefined) value += ` ${line.trim()}`;
+      else error ??= 'continuation line without a header';
       continue;
     }
-    flush();
+    if (name !== undefined) fields.push({ name, value: value.trim() });
+    name = undefined;
     if (line === '') {
-      fail('empty line inside the headers');
+      error ??= 'empty line inside the headers';
+      continue;
+    }
+    if (badControlChar(line)) {
+      error ??= 'control character in a header';
       continue;
     }
     const colon = line.indexOf(':');
-    const rawName = colon < 0 ? '' : line.slice(0, colon).replace(/[ \t]+$/, '');
+    const rawName = colon < 0 ? '' : trimEndWs(line.slice(0, colon));
     if (!isToken(rawName)) {
-      fail(colon < 0 ? 'header line without a colon' : 'malformed header name');
+      error ??= colon < 0 ? 'header line without a colon' : 'malformed header name';
       continue;
     }
-    current = { name: canonicalName(rawName), parts: [line.slice(colon + 1).trim()] };
+    name = canonicalName(rawName);
+    value = line.slice(colon + 1);
   }
-  flush();
+  if (name !== undefined) fields.push({ name, value: value.trim() });
   const result: LexedHead = { startLine, fields };
   if (error !== undefined) result.error = error;
   return result;
