@@ -72,6 +72,8 @@ interface Pending2xx {
   giveUp: NodeJS.Timeout;
   /** Resolved with the ACK (its SDP answers a late offer). */
   onAck: (ack: SipRequest) => void;
+  /** The call ended before the ACK came (a BYE overtook a lost ACK, or no ACK at all). */
+  onEnd: () => void;
 }
 
 export abstract class SipCall extends CallEmitter<CallEvents> implements DialogRequestHandler {
@@ -133,7 +135,8 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
   protected finish(by: EndedBy, reason?: string, status?: number): void {
     if (this.ended) return;
     this.ended = true;
-    for (const p of this.pending2xx.values()) {
+    const unacknowledged = [...this.pending2xx.values()];
+    for (const p of unacknowledged) {
       clearTimeout(p.timer);
       clearTimeout(p.giveUp);
     }
@@ -146,6 +149,7 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
       ...(reason !== undefined ? { reason } : {}),
       ...(status !== undefined ? { status } : {}),
     });
+    for (const p of unacknowledged) p.onEnd();
   }
 
   // ───────────────────────────── sending in the dialog ─────────────────────────────
@@ -258,6 +262,7 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
     tx: ServerTransaction,
     response: SipResponse,
     onAck: (ack: SipRequest) => void,
+    onEnd: () => void = () => {},
   ): void {
     const seq = response.headers.cseq.seq;
     const t1 = this.stack.t1;
@@ -269,11 +274,11 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
         if (p) p.timer = resend(Math.min(interval * 2, 8 * t1));
       }, interval);
     const giveUp = setTimeout(() => {
-      this.pending2xx.delete(seq);
+      // Left in pending2xx: finish() settles its onEnd once the BYE ends the call.
       this.log.warn({ seq }, 'no ACK for our 2xx in 64·T1: ending the call');
       void this.sendBye('timeout', 'no ACK');
     }, 64 * t1);
-    this.pending2xx.set(seq, { timer: resend(t1), giveUp, onAck });
+    this.pending2xx.set(seq, { timer: resend(t1), giveUp, onAck, onEnd });
   }
 
   // ───────────────────────────── requests in the dialog ─────────────────────────────

@@ -131,11 +131,16 @@ export class InboundCall extends SipCall {
       }
       this._state = 'answering';
       const ok = this.response(this.invite, 200, 'OK', { body: answer.sdp, headers });
-      return new Promise((resolve) => {
-        this.send2xxUntilAck(this.tx, ok, () => {
-          this.confirm();
-          resolve(answer.media);
-        });
+      return new Promise((resolve, reject) => {
+        this.send2xxUntilAck(
+          this.tx,
+          ok,
+          () => {
+            this.confirm();
+            resolve(answer.media);
+          },
+          () => reject(new Error('answer: the call ended before the ACK')),
+        );
         this.armSessionTimer(ok.headers['session-expires'], false);
       });
     }
@@ -144,20 +149,25 @@ export class InboundCall extends SipCall {
     this._state = 'answering';
     const ok = this.response(this.invite, 200, 'OK', { body: sdp, headers });
     return new Promise((resolve, reject) => {
-      this.send2xxUntilAck(this.tx, ok, (ack) => {
-        try {
-          const media = acceptAnswer(offered, parseSdp(ack.content));
-          this.negotiated = media;
-          this.confirm();
-          resolve(media);
-        } catch (err) {
-          const reason = err instanceof SdpError ? err.message : 'no answer in ACK';
-          this.log.warn({ reason }, 'late offer: unusable answer in ACK, ending the call');
-          this.confirm();
-          void this.sendBye('local', reason);
-          reject(err);
-        }
-      });
+      this.send2xxUntilAck(
+        this.tx,
+        ok,
+        (ack) => {
+          try {
+            const media = acceptAnswer(offered, parseSdp(ack.content));
+            this.negotiated = media;
+            this.confirm();
+            resolve(media);
+          } catch (err) {
+            const reason = err instanceof SdpError ? err.message : 'no answer in ACK';
+            this.log.warn({ reason }, 'late offer: unusable answer in ACK, ending the call');
+            this.confirm();
+            void this.sendBye('local', reason);
+            reject(err);
+          }
+        },
+        () => reject(new Error('answer: the call ended before the ACK')),
+      );
       this.armSessionTimer(ok.headers['session-expires'], false);
     });
   }

@@ -211,6 +211,13 @@ export class SipTransport {
       socket.bind(this.options.udpPort, this.options.address, () => {
         socket.off('error', reject);
         socket.on('error', (err) => this.options.logger.warn({ err }, 'sip udp socket error'));
+        try {
+          // Bursts (many calls at once, a busy event loop) overflow the default buffer and lose
+          // ACKs and BYEs; the kernel caps this at net.core.rmem_max.
+          socket.setRecvBufferSize(4 * 1024 * 1024);
+        } catch {
+          // Not fatal: the default buffer only drops more under overload.
+        }
         this.udp = socket;
         this.udpPort = socket.address().port;
         resolve();

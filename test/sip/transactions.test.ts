@@ -234,15 +234,21 @@ describe('SIP transactions from a raw UDP peer', () => {
     const quick = await SipServer.listen({ address: '127.0.0.1', udpPort: 0, tcpPort: false, t1Ms: 20 });
     try {
       const ended: string[] = [];
+      const outcomes: string[] = [];
       quick.onInvite((call) => {
         call.on('ended', (e) => ended.push(e.by));
-        void call.answer(LOCAL);
+        call.answer(LOCAL).then(
+          () => outcomes.push('confirmed'),
+          (err: Error) => outcomes.push(err.message),
+        );
       });
       peer.send(invite(peer, quick, { branch: 'z9hG4bKnoack', callId: 'noack-1' }), quick.udpPort);
       const bye = await peer.next(/^BYE /, 0, 4000);
       expect(bye).toMatch(/Call-ID: noack-1/);
       expect(peer.count(/^SIP\/2.0 200/)).toBeGreaterThanOrEqual(5);
       expect(ended).toEqual(['timeout']);
+      await new Promise((r) => setImmediate(r));
+      expect(outcomes).toEqual(['answer: the call ended before the ACK']);
     } finally {
       await quick.close();
     }
