@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ParleyApi } from '../../src/api/app.js';
 import { parseTokens, TokenSpecError } from '../../src/api/tokens.js';
-import { CONTROL, type Harness, quiet, READ, startHarness } from './harness.js';
+import { CONTROL, type Harness, json, quiet, READ, startHarness } from './harness.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -16,7 +16,7 @@ describe('authentication and errors', () => {
     const res = await h.req('GET', '/v1/conferences', undefined, null);
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
-    expect(await res.json()).toEqual({
+    expect(await json(res)).toEqual({
       error: { status: 401, code: 'unauthorized', message: 'send a token: Authorization: Bearer <token>' },
     });
   });
@@ -24,7 +24,7 @@ describe('authentication and errors', () => {
   it('401 for an unknown token', async () => {
     const res = await h.req('GET', '/v1/conferences', undefined, 'not-a-real-token-at-all-xx');
     expect(res.status).toBe(401);
-    expect((await res.json()).error).toMatchObject({
+    expect((await json(res)).error).toMatchObject({
       code: 'unauthorized',
       message: 'the token is not valid',
     });
@@ -33,7 +33,7 @@ describe('authentication and errors', () => {
   it('403 for a read token on a control route, and a control token on a read route', async () => {
     const a = await h.req('POST', '/v1/conferences', { name: 'team-1' }, READ);
     expect(a.status).toBe(403);
-    expect(await a.json()).toEqual({
+    expect(await json(a)).toEqual({
       error: {
         status: 403,
         code: 'forbidden',
@@ -43,13 +43,13 @@ describe('authentication and errors', () => {
     });
     const b = await h.req('GET', '/v1/conferences', undefined, CONTROL);
     expect(b.status).toBe(403);
-    expect((await b.json()).error.message).toBe('this token lacks the "read" scope');
+    expect((await json(b)).error.message).toBe('this token lacks the "read" scope');
   });
 
   it('a read token reads', async () => {
     const res = await h.req('GET', '/v1/conferences', undefined, READ);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ conferences: [] });
+    expect(await json(res)).toEqual({ conferences: [] });
   });
 
   it('the token is accepted in the query for GET only', async () => {
@@ -62,7 +62,7 @@ describe('authentication and errors', () => {
   it('404 for an unknown route with the error body', async () => {
     const res = await h.req('GET', '/v1/nothing-here');
     expect(res.status).toBe(404);
-    expect(await res.json()).toEqual({
+    expect(await json(res)).toEqual({
       error: { status: 404, code: 'route-not-found', message: 'no route GET /v1/nothing-here' },
     });
   });
@@ -70,7 +70,7 @@ describe('authentication and errors', () => {
   it('422 for a body that fails its schema, naming the field', async () => {
     const res = await h.req('POST', '/v1/conferences', { name: 'team-1', colour: 'red' });
     expect(res.status).toBe(422);
-    const body = await res.json();
+    const body = await json(res);
     expect(body.error.code).toBe('invalid-request');
     expect(body.error.message).toMatch(/additional properties/);
     expect(body.error.details[0]).toMatchObject({ where: 'body' });
@@ -79,21 +79,21 @@ describe('authentication and errors', () => {
   it('400 for malformed JSON', async () => {
     const res = await h.req('POST', '/v1/conferences', '{"name":');
     expect(res.status).toBe(400);
-    expect((await res.json()).error.code).toBe('bad-request');
+    expect((await json(res)).error.code).toBe('bad-request');
   });
 
   it('health and readiness are open; metrics need a token', async () => {
     expect((await fetch(`${h.base}/healthz`)).status).toBe(200);
     const ready = await fetch(`${h.base}/readyz`);
     expect(ready.status).toBe(200);
-    expect((await ready.json()).version).toBe(h.config.current.version);
+    expect((await json(ready)).version).toBe(h.config.current.version);
     expect((await fetch(`${h.base}/metrics`)).status).toBe(401);
   });
 
   it('serves the OpenAPI document with every /v1 route', async () => {
     const res = await fetch(`${h.base}/docs/json`);
     expect(res.status).toBe(200);
-    const doc = await res.json();
+    const doc = await json(res);
     expect(doc.openapi).toBe('3.1.0');
     const paths = Object.keys(doc.paths);
     for (const p of [

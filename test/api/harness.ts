@@ -149,3 +149,7 @@ export async function startHarness(
   };
   return h;
 }
+
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field by the assertions.
+export type Json = any;
+export const json = (res: Response): Promise<Json> => res.json() as Promise<Json>;

@@ -393,8 +393,9 @@ export function conferenceRoutes(app: FastifyInstance, ctx: ApiContext): void {
         throw new ApiError(422, 'dial-refused', `"${body.to}" is not allowed by dialout.allow`);
       const abort = new AbortController();
       // A client that gives up cancels the attempt.
-      req.raw.once('close', () => {
-        if (!reply.sent) abort.abort();
+      // (the request stream closes once its body is read; the response's closing before it finished is the signal)
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) abort.abort();
       });
       const outcome = await runtimeCall(() =>
         backend.runtime.dialInto(

@@ -71,7 +71,6 @@ export function eventRoutes(app: FastifyInstance, ctx: ApiContext): void {
         clearInterval(keepalive);
         unsubscribe();
       };
-      req.raw.once('close', close);
       res.once('close', close);
       res.once('error', close);
     },
