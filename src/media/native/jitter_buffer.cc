@@ -144,8 +144,9 @@ InsertResult JitterBuffer::insert(int64_t ext_seq, int64_t ext_ts, const uint8_t
     stats_.late++;
     // The play point is too close to the arrivals: hold it back by the lateness now,
     // and after a run of late packets start over from this one.
-    double lateness = ts_to_ms(decoded_ts_ - ext_ts);
-    int frames = static_cast<int>(std::ceil(std::max(lateness, 0.0) / kFrameMs));
+    // Clamped before the conversion: a bogus timestamp may put it anywhere.
+    double lateness = std::clamp(ts_to_ms(decoded_ts_ - ext_ts), 0.0, static_cast<double>(cfg_.max_delay_ms));
+    int frames = static_cast<int>(std::ceil(lateness / kFrameMs));
     // No further than the maximum delay: what we hold back plus what we already wait.
     int room = static_cast<int>((cfg_.max_delay_ms - std::max(stats_.current_delay_ms, 0)) / kFrameMs);
     stretch_pending_ = std::max(stretch_pending_, std::min(frames, std::max(room, 0)));
@@ -299,7 +300,7 @@ void JitterBuffer::steer() {
   if (++window_pulls_ < kSteerEveryPulls) return;
   window_pulls_ = 0;
   if (!window_has_lead_) return;  // nothing arrived (DTX): nothing to judge by
-  stats_.current_delay_ms = static_cast<int>(std::lround(window_max_lead_ms_));
+  stats_.current_delay_ms = static_cast<int>(std::lround(std::clamp(window_max_lead_ms_, -1e6, 1e6)));
   if (window_max_lead_ms_ > target_ms_ + kHysteresisMs)
     drop_pending_ = true;
   else if (window_max_lead_ms_ < target_ms_ - kHysteresisMs && stretch_pending_ == 0)

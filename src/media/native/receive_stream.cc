@@ -288,7 +288,7 @@ RtcpReportBlock ReceiveStream::report_block(int64_t now_ms) {
   b.fraction_lost =
       expected_interval == 0 || lost_interval <= 0 ? 0 : static_cast<uint8_t>((lost_interval << 8) / expected_interval);
   b.ext_highest_seq = static_cast<uint32_t>(ext_max);
-  b.jitter = static_cast<uint32_t>(jitter_ts_);
+  b.jitter = static_cast<uint32_t>(std::clamp(jitter_ts_, 0.0, 4294967295.0));  // bogus timestamps can inflate it
   b.lsr = lsr_;
   if (lsr_ != 0) b.dlsr = static_cast<uint32_t>(std::max<int64_t>(0, now_ms - lsr_arrival_ms_) * 65536 / 1000);
   return b;
