@@ -127,8 +127,13 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
     const bye = dialog.request('BYE', {
       headers: reason ? { reason: `SIP;text="${reason.replace(/"/g, '')}"` } : {},
     });
-    const response = await this.stack.send(bye, await dialog.nextHop()).final;
-    this.log.info({ status: response.status }, 'BYE answered');
+    try {
+      const response = await this.stack.send(bye, await dialog.nextHop()).final;
+      this.log.info({ status: response.status }, 'BYE answered');
+    } catch (err) {
+      // Callers fire and forget BYEs (timeouts, refusals): nothing may escape as a rejection.
+      this.log.warn({ err: (err as Error).message }, 'BYE could not be sent');
+    }
   }
 
   /** Marks the call ended once, stops every timer and tells the listeners. */

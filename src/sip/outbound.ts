@@ -182,17 +182,21 @@ export async function dial(
       current?.outgoing.cancel();
       return;
     }
-    if (response.status >= 180 && response.status <= 182) {
-      options.onProgress?.({ type: 'ringing' });
-    } else if (response.status === 183 && response.content.length > 0) {
+    let event: Parameters<NonNullable<DialOptions['onProgress']>>[0] | undefined;
+    if (response.status >= 180 && response.status <= 182) event = { type: 'ringing' };
+    else if (response.status === 183 && response.content.length > 0) {
       try {
-        options.onProgress?.({
-          type: 'early-media',
-          media: acceptAnswer(offered, parseSdp(response.content)),
-        });
+        event = { type: 'early-media', media: acceptAnswer(offered, parseSdp(response.content)) };
       } catch (err) {
         log.warn({ err: (err as Error).message }, 'unusable SDP in 183');
       }
+    }
+    if (!event) return;
+    try {
+      options.onProgress?.(event);
+    } catch (err) {
+      // The caller's callback runs inside the transaction layer: it must not break it.
+      log.error({ err }, 'dial progress callback threw');
     }
   };
   const sendInvite = (invite: SipRequest): Promise<SipResponse> => {

@@ -123,9 +123,14 @@ export class SipTransport {
       return;
     }
     if (remote.protocol === 'UDP') {
-      this.udp?.send(bytes, remote.port, remote.address, (err) => {
-        if (err) onError(err);
-      });
+      try {
+        this.udp?.send(bytes, remote.port, remote.address, (err) => {
+          if (err) onError(err);
+        });
+      } catch (err) {
+        // A port or address from a hostile Via can make dgram throw synchronously.
+        onError(err as Error);
+      }
       return;
     }
     const conn = this.streams.get(key(remote.address, remote.port)) ?? this.connect(remote, onError);

@@ -292,6 +292,60 @@ describe('SIP transactions from a raw UDP peer', () => {
     }
   });
 
+  it('keeps a call up through unusable in-dialog requests and answers each precisely', async () => {
+    const events: string[] = [];
+    server.onInvite((call) => {
+      calls.push(call);
+      call.on('dtmf', (e) => events.push(`dtmf ${e.digit}`));
+      call.on('media-changed', (e) => events.push(`media ${e.direction}`));
+      call.on('ended', (e) => events.push(`ended ${e.by}`));
+      void call.answer(LOCAL);
+    });
+    peer.send(invite(peer, server, { branch: 'z9hG4bKhost0', callId: 'hostile' }), server.udpPort);
+    const ok = await peer.next(/^SIP\/2.0 200/);
+    const toTag = toTagOf(ok);
+    peer.send(ack(peer, server, { callId: 'hostile', toTag }), server.udpPort);
+    let cseq = 10;
+    const inDialog = (method: string, body: string, type: string, seq = ++cseq): string =>
+      [
+        `${method} sip:parley@127.0.0.1:${server.udpPort} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bKh${seq}${method};rport`,
+        'Max-Forwards: 70',
+        `From: <sip:raw@127.0.0.1:${peer.port}>;tag=rawtag`,
+        `To: <sip:room@127.0.0.1>;tag=${toTag}`,
+        'Call-ID: hostile',
+        `CSeq: ${seq} ${method}`,
+        `Contact: <sip:raw@127.0.0.1:${peer.port}>`,
+        ...(body ? [`Content-Type: ${type}`] : []),
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        '',
+        body,
+      ].join('\r\n');
+    const expectAnswer = async (text: string, status: number): Promise<string> => {
+      const from = peer.received.length;
+      peer.send(text, server.udpPort);
+      const seq = /^CSeq: (\d+ \w+)/m.exec(text)![1];
+      return peer.next(new RegExp(`^SIP/2.0 ${status} [\\s\\S]*CSeq: ${seq}`), from);
+    };
+    const badSdp =
+      'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio port RTP/AVP 0\r\n';
+    expect(await expectAnswer(inDialog('INVITE', badSdp, 'application/sdp'), 400)).toMatch(/SDP line 6/);
+    await expectAnswer(
+      inDialog('UPDATE', SDP.replace('RTP/AVP 0 101', 'RTP/AVP 18'), 'application/sdp'),
+      488,
+    );
+    await expectAnswer(inDialog('INFO', 'Signal=Z\r\n', 'application/dtmf-relay'), 200);
+    await expectAnswer(inDialog('INFO', 'x', 'application/octet-stream'), 415);
+    await expectAnswer(inDialog('MESSAGE', 'x', 'application/octet-stream'), 415);
+    await expectAnswer(inDialog('INFO', 'Signal=1', 'application/dtmf-relay', 3), 500); // CSeq went backwards
+    await expectAnswer(inDialog('REFER', '', ''), 405);
+    await expectAnswer(inDialog('OPTIONS', '', ''), 200);
+    await expectAnswer(inDialog('INFO', 'Signal=9\r\nDuration=abc\r\n', 'application/dtmf-relay'), 200);
+    expect(calls[0]?.isEnded).toBe(false);
+    await expectAnswer(inDialog('BYE', '', ''), 200);
+    expect(events).toEqual(['dtmf 9', 'ended remote']);
+  });
+
   describe('session timers (RFC 4028)', () => {
     let timed: SipServer;
     beforeEach(async () => {
