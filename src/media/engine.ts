@@ -156,6 +156,8 @@ export interface EngineStats {
   wakeups: number;
   /** The engine thread got the real-time priority it asked for. */
   realtime: boolean;
+  /** Exceptions caught on the engine thread; anything but 0 is a bug worth a report. */
+  internalErrors: number;
 }
 
 // ───────────────────────────── the native object ─────────────────────────────

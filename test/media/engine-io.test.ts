@@ -93,24 +93,25 @@ describe('engine RTP input', () => {
     const a = await party(h, 'pcmu', 440, 'c');
     const b = await party(h, 'pcmu', 880, 'c');
     const stranger = await socket();
-    const garbage = () => {
+    const garbage = (rtpLike: boolean) => {
       const len = Math.floor(Math.random() * 1600);
       const buf = Buffer.alloc(len);
       for (let i = 0; i < len; i++) buf[i] = Math.floor(Math.random() * 256);
-      // Half look like RTP or RTCP (version 2) so they get past the first check.
-      if (len > 0 && Math.random() < 0.5) buf[0] = 0x80 | (buf[0]! & 0x3f);
+      // Version 2 gets past the first check of the RTP/RTCP parsers; anything else is rejected at once.
+      if (len > 0) buf[0] = rtpLike ? 0x80 | (buf[0]! & 0x3f) : buf[0]! & 0x3f;
       return buf;
     };
-    // A pool made once: generating random bytes on every send would starve the peers' own send loops.
-    const pool = Array.from({ length: 500 }, garbage);
+    // Pools made once: generating random bytes on every send would starve the peers' own send loops.
+    const junk = Array.from({ length: 300 }, () => garbage(false));
+    const rtpLike = Array.from({ length: 300 }, () => garbage(true));
     let k = 0;
-    const pick = () => pool[k++ % pool.length]!;
     const spray = setInterval(() => {
-      for (let i = 0; i < 20; i++) {
-        // From the peers' own sockets (past the source check) and from a stranger; RTP and RTCP ports.
-        a.peer.sendRaw(pick());
-        stranger.send(pick(), b.port, '127.0.0.1');
-        stranger.send(pick(), b.port + 1, '127.0.0.1');
+      for (let i = 0; i < 20; i++, k++) {
+        // Junk from A's own address (past the source check, into the parser); RTP-like and junk from a
+        // stranger at B's RTP and RTCP ports (stopped by the source check).
+        a.peer.sendRaw(junk[k % junk.length]!);
+        stranger.send(rtpLike[k % rtpLike.length]!, b.port, '127.0.0.1');
+        stranger.send(junk[k % junk.length]!, b.port + 1, '127.0.0.1');
       }
     }, 10);
     await sleep(400);
@@ -160,5 +161,24 @@ describe('engine RTP input', () => {
     expect(packets.every((p) => p[12] === 7)).toBe(true);
     expect(packets.filter((p) => (p[13]! & 0x80) !== 0).length).toBe(3);
     expect(h.engine.endpointStats(a.id).dtmfOut).toBe(packets.length);
+  });
+
+  it('sends RTCP sender reports with a report block and CNAME on the RTP port with rtcp-mux', async () => {
+    h = openEngine();
+    const ep = h.engine.createEndpoint({ rtcpMux: true });
+    const peer = await RtpPeer.open({ codec: 'pcmu', payloadType: 0, freq: 440 });
+    h.peers.push(peer);
+    h.engine.configureEndpoint(ep.id, endpointConfig('pcmu', peer.port));
+    peer.target('127.0.0.1', ep.port);
+    peer.start();
+    await sleep(3200); // the first report goes out 2.5 s after configuration
+    expect(peer.rtcpPackets.length).toBeGreaterThanOrEqual(1);
+    const sr = peer.rtcpPackets[0]!;
+    expect(sr[1]).toBe(200); // SR first in the compound
+    expect(sr[0]! & 0x1f).toBe(1); // one report block: about the peer's stream
+    expect(sr.readUInt32BE(8 + 20)).toBe(peer.ssrc);
+    const srLen = (sr.readUInt16BE(2) + 1) * 4;
+    expect(sr[srLen + 1]).toBe(202); // then SDES with the CNAME
+    expect(h.engine.endpointStats(ep.id).rtcpOut).toBeGreaterThanOrEqual(1);
   });
 });

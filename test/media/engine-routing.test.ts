@@ -109,3 +109,30 @@ describe('engine routing', () => {
     expect(keys.every((e) => e.type === 'dtmf' && e.endpoint === lone.id && e.durationMs >= 80)).toBe(true);
   });
 });
+
+describe('engine talking detection', () => {
+  it('talking events with the level when a party starts and stops; level and talking in its stats', async () => {
+    h = openEngine();
+    h.engine.createConference('c', { rate: 16000 });
+    const a = await party(h, 'pcmu', undefined, 'c');
+    await party(h, 'pcmu', undefined, 'c');
+    // Quiet first, so the detector learns the noise floor of silence.
+    a.peer.setTone(undefined);
+    await sleep(300);
+    a.peer.setTone(440);
+    await sleep(500);
+    const during = h.engine.endpointStats(a.id);
+    expect(during.talking).toBe(true);
+    expect(during.level).toBeGreaterThan(-30);
+    a.peer.setTone(undefined);
+    await sleep(800);
+    const talk = h.events.filter((e) => e.type === 'talking');
+    expect(talk.map((e) => (e.type === 'talking' ? [e.endpoint, e.talking] : []))).toEqual([
+      [a.id, true],
+      [a.id, false],
+    ]);
+    const start = talk[0];
+    expect(start?.type === 'talking' && start.level > -30).toBe(true);
+    expect(h.engine.endpointStats(a.id).talking).toBe(false);
+  });
+});

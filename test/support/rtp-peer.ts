@@ -38,6 +38,8 @@ export class RtpPeer {
   readonly rate: number;
   readonly received: Received[] = [];
   readonly dtmfPackets: Buffer[] = [];
+  /** RTCP compound packets received (rtcp-mux). */
+  readonly rtcpPackets: Buffer[] = [];
   #socket: dgram.Socket;
   #encoder: NativeEncoder;
   #decoder: NativeDecoder;
@@ -164,7 +166,10 @@ export class RtpPeer {
   #onMessage(msg: Buffer): void {
     if (msg.length < 12 || msg[0]! >> 6 !== 2) return;
     const pt = msg[1]! & 0x7f;
-    if (pt >= 72 && pt <= 95) return; // RTCP (rtcp-mux)
+    if (pt >= 72 && pt <= 95) {
+      this.rtcpPackets.push(msg); // RTCP (rtcp-mux, RFC 5761)
+      return;
+    }
     if (pt === this.#opts.telephoneEventPayloadType) {
       this.dtmfPackets.push(msg);
       return;

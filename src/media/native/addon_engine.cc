@@ -496,6 +496,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     o.Set("recvCalls", static_cast<double>(s.recv_calls));
     o.Set("wakeups", static_cast<double>(s.wakeups));
     o.Set("realtime", s.realtime);
+    o.Set("internalErrors", static_cast<double>(s.internal_errors));
     return o;
   }
 

@@ -163,7 +163,12 @@ void Engine::run() {
     if (n > 0) {
       int64_t io_start = monotonic_ns();
       wakeups_++;
-      handle_io(evs, n);
+      try {
+        handle_io(evs, n);
+      } catch (const std::exception&) {
+        // Input is validated where it enters; an exception here is a bug, which must cost one batch, not the process.
+        internal_errors_++;
+      }
       // Let datagrams gather for a moment: one pass per millisecond over many sockets costs far fewer
       // wake-ups than one per packet, and arrival times stay accurate to that millisecond.
       int64_t resume = io_start + opts_.io_coalesce_us * 1000;
@@ -176,7 +181,11 @@ void Engine::run() {
     clock_.sleep_until_deadline();
     std::lock_guard<std::mutex> lock(mu_);
     clock_.begin_tick();
-    tick();
+    try {
+      tick();
+    } catch (const std::exception&) {
+      internal_errors_++;  // as above: one tick lost, the engine keeps its clock
+    }
     clock_.end_tick();
   }
 }
@@ -748,7 +757,8 @@ EngineStats Engine::stats() {
   std::lock_guard<std::mutex> lock(mu_);
   check_open();
   return EngineStats{clock_.stats(), endpoints_.size(), conferences_.size(), encoders_.size(),
-                     datagrams_,     recv_calls_,       wakeups_,           realtime_};
+                     datagrams_,     recv_calls_,       wakeups_,           realtime_,
+                     internal_errors_};
 }
 
 }  // namespace parley

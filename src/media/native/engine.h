@@ -67,6 +67,8 @@ struct EngineStats {
   uint64_t wakeups;
   /** The engine thread runs with real-time priority. */
   bool realtime;
+  /** Exceptions caught on the engine thread (bugs); each cost at most one tick or one socket pass. */
+  uint64_t internal_errors;
 };
 
 struct EndpointInfo {
@@ -174,6 +176,7 @@ class Engine {
   std::atomic<bool> running_{true};
   bool closed_ = false;
   std::atomic<bool> realtime_{false};
+  uint64_t internal_errors_ = 0;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   MediaClock clock_;
