@@ -37,6 +37,7 @@ async function udpClient(address = '127.0.0.1'): Promise<{
 }> {
   const socket = dgram.createSocket('udp4');
   const answers = new Map<string, string>();
+  socket.on('error', () => {});
   socket.on('message', (data) => {
     const text = data.toString('latin1');
     const callId = /^Call-ID: (.*)$/im.exec(text)?.[1]?.trim();
