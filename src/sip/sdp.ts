@@ -463,24 +463,28 @@ export class SdpSession {
   }
 
   private write(address: string, media: SdpMediaSection[]): string {
-    this.version += 1;
     const ipVer = ipVersion(address);
-    const body = writeSdpText({
-      version: 0,
-      origin: {
-        username: 'parley',
-        sessionId: this.sessionId,
-        sessionVersion: this.version,
-        netType: 'IN',
-        ipVer,
-        address,
-      },
-      name: 'parley',
-      connection: { version: ipVer, ip: address },
-      timing: { start: 0, stop: 0 },
-      media,
-    });
-    this.lastBody = body;
-    return body;
+    const render = (version: number): string =>
+      writeSdpText({
+        version: 0,
+        origin: {
+          username: 'parley',
+          sessionId: this.sessionId,
+          sessionVersion: version,
+          netType: 'IN',
+          ipVer,
+          address,
+        },
+        name: 'parley',
+        connection: { version: ipVer, ip: address },
+        timing: { start: 0, stop: 0 },
+        media,
+      });
+    // An unchanged description keeps its version (RFC 3264 8: a refresh, or the 200 repeating
+    // the answer of a 183); any change bumps it by one.
+    if (this.lastBody !== undefined && render(this.version) === this.lastBody) return this.lastBody;
+    this.version += 1;
+    this.lastBody = render(this.version);
+    return this.lastBody;
   }
 }

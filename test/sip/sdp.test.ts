@@ -186,7 +186,15 @@ describe('SdpSession', () => {
     expect(mlines).toEqual(['m=video 0 RTP/AVP 96', 'm=audio 30000 RTP/AVP 0']);
   });
 
-  it('builds offers in preference order and bumps the origin version each time', () => {
+  it('keeps the origin version for an unchanged description and bumps it on a change', () => {
+    const session = new SdpSession();
+    const offer = sdp(...head, 'm=audio 4000 RTP/AVP 0');
+    const first = session.answer(offer, local).sdp;
+    expect(session.answer(offer, local).sdp).toBe(first);
+    expect(session.answer(offer, { ...local, port: 30002 }).sdp).toMatch(/^o=parley \d+ 2 /m);
+  });
+
+  it('builds offers in preference order and bumps the origin version on each change', () => {
     const session = new SdpSession();
     const first = session.offer(local, ['opus', 'pcmu']);
     const second = session.offer({ ...local, direction: 'sendonly' }, ['opus', 'pcmu']);

@@ -84,6 +84,19 @@ describe.skipIf(!haveSipp())('SIP UAS against sipp', () => {
     expect(ended).toEqual([{ by: 'local' }]);
   });
 
+  it('early media: 183 with the answer, then the same answer in the 200', async () => {
+    const early: unknown[] = [];
+    server.onInvite((call) => {
+      track(call);
+      early.push(call.earlyMedia(LOCAL));
+      setTimeout(() => void call.answer(LOCAL), 100);
+    });
+    const result = await (await runSipp({ scenario: 'uac-early-media.xml', target: target() })).done;
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(early).toMatchObject([{ codec: { id: 'pcmu' } }]);
+    expect(ended).toEqual([{ by: 'remote' }]);
+  });
+
   it('late offer: our offer in the 200, the answer in the ACK', async () => {
     let media: unknown;
     server.onInvite((call) => {
