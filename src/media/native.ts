@@ -192,6 +192,8 @@ export interface ReceiveStreamConfig {
   payloadTypes: Record<number, ReceivePayloadSpec>;
   telephoneEventPt?: number;
   telephoneEventRate?: number;
+  /** RFC 3389 comfort noise payload type (default 13); its packets mark a pause. -1: none. */
+  comfortNoisePt?: number;
   jitter?: {
     minDelayMs?: number;
     maxDelayMs?: number;
@@ -223,6 +225,7 @@ export interface ReceiveStreamStats {
   droppedFrames: number;
   stretchedFrames: number;
   dtmfPackets: number;
+  comfortNoisePackets: number;
   decodeErrors: number;
   ssrc: number;
   extHighestSeq: number;

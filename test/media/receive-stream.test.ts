@@ -6,6 +6,7 @@ import { type Frame, play, rtpPacket, type Scheduled, toneStream } from '../supp
 
 const engine = loadNativeEngine();
 const kinds = (frames: Frame[]) => frames.map((f) => f.kind[0]).join('');
+const count = (k: string, c: string) => k.split(c).length - 1;
 const arrive = (s: Scheduled[]) => s.map((p) => ({ ...p, at: p.at + 1 }));
 const pcmu = () =>
   new engine.ReceiveStream({
@@ -157,6 +158,69 @@ describe('ReceiveStream', () => {
     expect(frames.every((f) => f.pcm.length === 320)).toBe(true);
     expect(toneFrames(frames, 1000, 16000)).toBeGreaterThanOrEqual(45);
     expect(s.stats().packets).toBe(100);
+  });
+
+  it('plays silence, not concealment, while the audio pauses for a key', () => {
+    const s = pcmu();
+    const before = toneStream(engine, { codec: 'pcmu', pt: 0, ptimeMs: 20, packets: 50 });
+    // A 100 ms key: eight telephone-event packets take sequence numbers 1050–1057.
+    const tx = new engine.DtmfSender();
+    tx.start('4', 100);
+    const keys: Scheduled[] = [];
+    for (let p = tx.next(), i = 0; p; p = tx.next(), i++) {
+      const packet = rtpPacket(
+        { pt: 101, seq: 1050 + i, ts: 5000 + 50 * 160, ssrc: 0x1234, marker: p.marker },
+        p.payload,
+      );
+      keys.push({ at: 1000 + 20 * i, packet });
+    }
+    // Audio resumes after the key, on the same clock.
+    const after = toneStream(engine, {
+      codec: 'pcmu',
+      pt: 0,
+      ptimeMs: 20,
+      packets: 50,
+      seq0: 1058,
+      ts0: 5000 + 58 * 160,
+      start: 1160,
+    });
+    const frames = play(s, arrive([...before, ...keys, ...after]), 0, 2300);
+    const k = kinds(frames);
+    expect(k.slice(2, 52)).toBe('a'.repeat(50));
+    expect(k.slice(52, 60)).toBe('s'.repeat(8));
+    expect(k.slice(60, 110)).toBe('a'.repeat(50));
+    expect(s.stats()).toMatchObject({ lost: 0, concealedFrames: count(k, 'c'), dtmfPackets: 8 });
+    expect(s.takeDtmf()).toEqual([{ digit: '4', duration: 800 }]);
+  });
+
+  it('plays silence after a comfort-noise packet (RFC 3389) until speech resumes', () => {
+    const s = pcmu();
+    const before = toneStream(engine, { codec: 'pcmu', pt: 0, ptimeMs: 20, packets: 50 });
+    const cn = {
+      at: 1000,
+      packet: rtpPacket({ pt: 13, seq: 1050, ts: 5000 + 50 * 160, ssrc: 0x1234 }, Buffer.from([40])),
+    };
+    // One second of silence suppression; the next speech packet has the marker bit.
+    const after = toneStream(engine, {
+      codec: 'pcmu',
+      pt: 0,
+      ptimeMs: 20,
+      packets: 50,
+      seq0: 1051,
+      ts0: 5000 + 100 * 160,
+      start: 2000,
+    });
+    const frames = play(s, arrive([...before, cn, ...after]), 0, 3100);
+    const k = kinds(frames);
+    expect(k.slice(2, 52)).toBe('a'.repeat(50));
+    expect(k.slice(52, 102)).toBe('s'.repeat(50));
+    expect(k.slice(102, 152)).toBe('a'.repeat(50));
+    expect(s.stats()).toMatchObject({
+      lost: 0,
+      comfortNoisePackets: 1,
+      timestampJumps: 0,
+      concealedFrames: count(k, 'c'),
+    });
   });
 
   it('reports RFC 4733 keys sent by the DtmfSender once each, with their duration', () => {

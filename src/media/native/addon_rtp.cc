@@ -251,6 +251,7 @@ ReceiveConfig receive_config(Napi::Env env, const Napi::Value& v) {
   }
   cfg.telephone_event_pt = int_field(o, "telephoneEventPt", -1);
   cfg.telephone_event_rate = int_field(o, "telephoneEventRate", 8000);
+  cfg.comfort_noise_pt = int_field(o, "comfortNoisePt", 13);
   if (o.Get("jitter").IsObject()) {
     auto j = o.Get("jitter").As<Napi::Object>();
     cfg.jitter.min_delay_ms = int_field(j, "minDelayMs", cfg.jitter.min_delay_ms);
@@ -358,6 +359,7 @@ class ReceiveStreamWrap : public Napi::ObjectWrap<ReceiveStreamWrap> {
     o.Set("droppedFrames", d(s.dropped_frames));
     o.Set("stretchedFrames", d(s.stretched_frames));
     o.Set("dtmfPackets", d(s.dtmf_packets));
+    o.Set("comfortNoisePackets", d(s.comfort_noise_packets));
     o.Set("decodeErrors", d(s.decode_errors));
     o.Set("ssrc", s.ssrc);
     o.Set("extHighestSeq", s.ext_highest_seq);

@@ -29,6 +29,7 @@ JitterBuffer::JitterBuffer(JitterConfig cfg) : cfg_(cfg) {
   fifo_.resize(kFifoSamples);
   kind_.resize(kFifoSamples);
   scratch_.resize(kScratchSamples);
+  non_audio_.fill(-1);
   target_ms_ = cfg_.initial_delay_ms;
   peak_var_ms_ = std::max(0.0, target_ms_ - kMarginMs);
 }
@@ -45,6 +46,8 @@ void JitterBuffer::set_decoder(Decoder* decoder, Codec codec, int pcm_rate, int 
 
 void JitterBuffer::reset() {
   for (auto& s : slots_) s.seq = -1;
+  non_audio_.fill(-1);
+  max_non_audio_ = -1;
   count_ = 0;
   max_seq_ = -1;
   fifo_len_ = 0;
@@ -65,6 +68,19 @@ JitterBuffer::Slot* JitterBuffer::oldest() {
   for (auto& s : slots_)
     if (s.seq >= 0 && (!best || s.seq < best->seq)) best = &s;
   return best;
+}
+
+void JitterBuffer::mark_non_audio(int64_t ext_seq) {
+  if (ext_seq < 0) return;
+  non_audio_[static_cast<size_t>(ext_seq) % non_audio_.size()] = ext_seq;
+  max_non_audio_ = std::max(max_non_audio_, ext_seq);
+}
+
+bool JitterBuffer::gap_is_loss(int64_t from, int64_t to) const {
+  if (to - from - 1 > static_cast<int64_t>(non_audio_.size())) return true;  // too long a gap to account for
+  for (int64_t s = from + 1; s < to; s++)
+    if (s < 0 || non_audio_[static_cast<size_t>(s) % non_audio_.size()] != s) return true;
+  return false;
 }
 
 void JitterBuffer::drop_slot(Slot& s) {
@@ -245,7 +261,13 @@ void JitterBuffer::fill(size_t want) {
     size_t need = want - fifo_len_;
     Slot* p = oldest();
     if (p == nullptr) {  // underrun: nothing to play yet (loss at the tail, a delay spike or DTX)
-      append_conceal(need);
+      // Everything after the last audio packet was a key or comfort noise: the sender
+      // paused its audio, so silence; otherwise audio may be lost or late, so conceal.
+      bool paused = playing_ && max_non_audio_ > last_seq_ && !gap_is_loss(last_seq_, max_non_audio_ + 1);
+      if (paused)
+        append_silence(need);
+      else
+        append_conceal(need);
       return;
     }
     if (p->ts + frame_ts_ * 6 <= decoded_ts_ && p->ts < decoded_ts_) {
@@ -256,10 +278,10 @@ void JitterBuffer::fill(size_t want) {
     }
     if (p->ts > decoded_ts_) {
       auto gap = static_cast<size_t>(p->ts - decoded_ts_) * static_cast<size_t>(spt_);
-      bool lost = p->seq > last_seq_ + 1;
+      bool lost = p->seq > last_seq_ + 1 && gap_is_loss(last_seq_, p->seq);
       if (!lost) {
-        // Sequence numbers are contiguous: the sender paused (DTX, comfort noise, a key
-        // sent as telephone-event). Silence, not concealment.
+        // Sequence numbers are contiguous, or the missing ones were telephone-event or
+        // comfort-noise packets: the sender paused. Silence, not concealment.
         append_silence(std::min(gap, need));
         continue;
       }

@@ -66,6 +66,11 @@ class JitterBuffer {
 
   /** `ext_seq`, `ext_ts`: extended (unwrapped) sequence number and timestamp. */
   InsertResult insert(int64_t ext_seq, int64_t ext_ts, const uint8_t* payload, size_t len, int64_t arrival_ms);
+  /**
+   * A packet that is not audio (telephone-event, comfort noise) used this sequence number:
+   * a gap in the audio there is a pause, to be filled with silence, not a loss to conceal.
+   */
+  void mark_non_audio(int64_t ext_seq);
   /** Writes pcm_rate/50 samples into `out`. */
   FrameKind pull(int16_t* out, int64_t now_ms);
 
@@ -87,6 +92,8 @@ class JitterBuffer {
   enum : uint8_t { kSilence = 0, kConcealed = 1, kAudio = 2 };
 
   Slot* oldest();
+  /** True when a sequence number strictly between `from` and `to` was neither audio nor marked non-audio. */
+  bool gap_is_loss(int64_t from, int64_t to) const;
   void drop_slot(Slot& s);
   void anchor(int64_t ts, int64_t seq);
   void fill(size_t want);
@@ -108,6 +115,8 @@ class JitterBuffer {
   int64_t frame_ts_ = 160;
 
   std::vector<Slot> slots_;
+  std::array<int64_t, 256> non_audio_{};  // ring of recent non-audio sequence numbers, -1 when empty
+  int64_t max_non_audio_ = -1;
   size_t count_ = 0;
   int64_t max_seq_ = -1;  // highest sequence number inserted since the anchor
 

@@ -138,7 +138,9 @@ void ReceiveStream::on_packet(const uint8_t* data, size_t len, int64_t arrival_m
     return;
   }
   bool is_event = cfg_.telephone_event_pt >= 0 && v.pt == cfg_.telephone_event_pt;
-  if (!is_event && decoders_.find(v.pt) == decoders_.end()) {
+  bool is_cn = !is_event && cfg_.comfort_noise_pt >= 0 && v.pt == cfg_.comfort_noise_pt &&
+               decoders_.find(v.pt) == decoders_.end();
+  if (!is_event && !is_cn && decoders_.find(v.pt) == decoders_.end()) {
     stats_.discarded.unknown_pt++;
     return;
   }
@@ -203,9 +205,15 @@ void ReceiveStream::on_packet(const uint8_t* data, size_t len, int64_t arrival_m
     }
   }
 
+  if (is_cn) {
+    stats_.comfort_noise_packets++;
+    jitter_.mark_non_audio(ext + kSeqOffset);
+    return;
+  }
   if (is_event) {
     // Events share the sequence space (loss statistics) but not the audio timing.
     stats_.dtmf_packets++;
+    jitter_.mark_non_audio(ext + kSeqOffset);
     for (const auto& key : dtmf_.feed(v.ts, v.payload, v.payload_len))
       if (dtmf_out_.size() < kMaxPendingKeys) dtmf_out_.push_back(key);
     return;

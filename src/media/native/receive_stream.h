@@ -29,6 +29,8 @@ struct ReceiveConfig {
   std::map<uint8_t, PayloadSpec> payload_types;  // dynamic payload types per endpoint, from SDP
   int telephone_event_pt = -1;                   // RFC 4733; -1: none negotiated
   int telephone_event_rate = 8000;
+  /** RFC 3389 comfort noise (static type 13 by RFC 3551); its packets mark a pause, played as silence. -1: none. */
+  int comfort_noise_pt = 13;
   JitterConfig jitter;
 };
 
@@ -60,6 +62,7 @@ struct ReceiveStats {
   uint64_t dropped_frames = 0;
   uint64_t stretched_frames = 0;
   uint64_t dtmf_packets = 0;
+  uint64_t comfort_noise_packets = 0;
   uint64_t decode_errors = 0;
   uint32_t ssrc = 0;
   uint32_t ext_highest_seq = 0;
