@@ -96,7 +96,7 @@ function collectHeaders(fields: readonly Field[]): Collected {
     try {
       switch (name) {
         case 'via':
-          vias.push(...parseVias(value));
+          for (const v of parseVias(value)) vias.push(v);
           break;
         case 'from':
         case 'to':
@@ -109,8 +109,11 @@ function collectHeaders(fields: readonly Field[]): Collected {
           if (list === '*' || contacts === '*') {
             if (contacts !== undefined) throw new GrammarError('Contact * together with other contacts');
             contacts = list;
+          } else if (contacts === undefined) {
+            contacts = list;
           } else {
-            contacts = [...(contacts ?? []), ...list];
+            // push, not spread into a new array: thousands of Contact lines must stay linear.
+            for (const c of list) contacts.push(c);
           }
           break;
         }
@@ -118,7 +121,9 @@ function collectHeaders(fields: readonly Field[]): Collected {
         case 'record-route':
         case 'path': {
           const list = parseNameAddrList(value, name, false) as NameAddr[];
-          lists[name] = [...(lists[name] ?? []), ...list];
+          const prior = lists[name];
+          if (prior) for (const r of list) prior.push(r);
+          else lists[name] = list;
           break;
         }
         case 'call-id':
