@@ -13,9 +13,16 @@
  * A last argument above 0 asks for a SCHED_FIFO priority for the engine thread, which the
  * engine supports but ParleyServer does not pass on either.
  *
+ * PARLEY_LOAD_ADDON names a private copy of build/Release/parley_media.node that run.ts took
+ * under the build lock: the addon is rebuilt often in a shared tree, and a run must measure
+ * one build from start to end. The copy is put in the require cache under the addon's usual
+ * name, so src/media/native.ts finds it there.
+ *
  * Usage (run.ts does this):
  *   node --import tsx bench/load/host.ts CONFIG_DIR SIP_PORT RTP_MIN RTP_MAX relaxed|default [RT_PRIORITY]
  */
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import pino from 'pino';
 import { type EngineStats, MediaEngine } from '../../src/media/engine.js';
 import { ParleyServer } from '../../src/runtime/live/server.js';
@@ -48,7 +55,16 @@ function send(reply: HostReply): void {
   process.send?.(reply);
 }
 
+function useAddonCopy(copy: string): void {
+  const require = createRequire(import.meta.url);
+  const addon = path.resolve(import.meta.dirname, '../../build/Release/parley_media.node');
+  const exports: unknown = require(copy);
+  // A module record as Node's loader keeps it; only `exports` and `loaded` are read back.
+  require.cache[addon] = { id: addon, filename: addon, loaded: true, exports } as NodeJS.Module;
+}
+
 async function main(): Promise<void> {
+  if (process.env.PARLEY_LOAD_ADDON) useAddonCopy(process.env.PARLEY_LOAD_ADDON);
   const [config, sipPort, rtpMin, rtpMax, limits, realtime = '0'] = process.argv.slice(2);
   if (!config || !sipPort || !rtpMin || !rtpMax || (limits !== 'relaxed' && limits !== 'default')) {
     throw new Error('usage: host.ts CONFIG_DIR SIP_PORT RTP_MIN RTP_MAX relaxed|default [RT_PRIORITY]');

@@ -1,8 +1,9 @@
 /**
- * Writes the RTP stream sipp plays into every benchmark call (`play_pcap_audio`): a PCMU
- * tone as Ethernet/IPv4/UDP/RTP records in a libpcap file, one packet every 20 ms. sipp
- * keeps only the UDP part and the record times; it rewrites addresses and ports per call,
- * so the ones written here are placeholders.
+ * The benchmark's caller audio, a PCMU tone, in two forms: raw 160-byte frames for the RTP
+ * peer (rtp-sink.c), and the RTP stream sipp plays into every call with `play_pcap_audio`
+ * (`--rtp sipp`): Ethernet/IPv4/UDP/RTP records in a libpcap file, one packet every 20 ms.
+ * sipp keeps only the UDP part and the record times; it rewrites addresses and ports per
+ * call, so the ones written here are placeholders.
  */
 import { writeFileSync } from 'node:fs';
 
@@ -39,6 +40,17 @@ export interface ToneOptions {
   /** Peak amplitude as a fraction of full scale; default 0.25 (about −12 dBFS). */
   amplitude?: number;
   ssrc?: number;
+}
+
+/** 160-byte PCMU frames of the tone, back to back (what the RTP peer sends in a loop). */
+export function toneFrames(options: Omit<ToneOptions, 'ssrc'>): Buffer {
+  const packets = Math.max(1, Math.ceil((options.seconds * 1000) / PACKET_MS));
+  const frequency = options.frequency ?? 440;
+  const amplitude = (options.amplitude ?? 0.25) * 32767;
+  const out = Buffer.alloc(packets * SAMPLES_PER_PACKET);
+  for (let n = 0; n < out.length; n++)
+    out[n] = linearToUlaw(amplitude * Math.sin((2 * Math.PI * frequency * n) / 8000));
+  return out;
 }
 
 /** The pcap file's bytes: a global header and one record per 20 ms RTP packet. */
@@ -99,6 +111,10 @@ export function tonePcap(options: ToneOptions): Buffer {
     off += frameLen;
   }
   return out;
+}
+
+export function writeToneFrames(file: string, options: Omit<ToneOptions, 'ssrc'>): void {
+  writeFileSync(file, toneFrames(options));
 }
 
 export function writeTonePcap(file: string, options: ToneOptions): void {

@@ -1,13 +1,20 @@
-// The load benchmark's RTP receiver: owns the UDP ports that sipp writes into its SDP
-// offers ([auto_media_port]; sipp itself sends RTP from raw sockets and never binds them),
-// so it receives what the server sends to every call, and measures the interval between
-// consecutive packets of each stream from kernel receive timestamps (SO_TIMESTAMPNS), not
-// from when this process happens to be scheduled: on a busy machine the receiver's own
-// delays must not count against the server.
+// The load benchmark's RTP peer: owns the UDP ports that sipp writes into its SDP offers
+// ([auto_media_port]), so it receives what the server sends to every call, and measures the
+// interval between consecutive packets of each stream from kernel receive timestamps
+// (SO_TIMESTAMPNS), not from when this process happens to be scheduled: on a busy machine
+// the receiver's own delays must not count against the server.
+//
+// With a payload file it also sends each call's audio: once the server's first packet on a
+// port shows where that call's RTP goes, a 20 ms PCMU stream is sent back from the same port
+// (so the server's strict source check holds). Streams are spread over twenty 1 ms slots, as
+// independent phones would be, rather than all sent at once. This replaces sipp's
+// play_pcap_audio, whose raw sockets each receive a copy of every UDP packet on the
+// address (see bench/load/README.md).
 //
 // Built by bench/load/run.ts with the system C compiler (not part of the addon).
-// Usage: rtp-sink IP BASE_PORT STEP COUNT
-//   binds IP:BASE_PORT+i*STEP and the next port (RTCP) for i < COUNT.
+// Usage: rtp-sink IP BASE_PORT STEP COUNT [PAYLOAD_FILE]
+//   binds IP:BASE_PORT+i*STEP and the next port (RTCP) for i < COUNT; PAYLOAD_FILE holds
+//   160-byte PCMU frames, sent in a loop.
 // Commands on stdin, one per line:
 //   reset   forget the intervals seen so far (the measurement window starts)
 //   report  print one JSON line: streams, packets, interval p50/p99/max in ms, gaps
@@ -22,6 +29,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,7 +44,18 @@ typedef struct {
   int rtcp_fd;
   int64_t last_ns;  // kernel time of the previous packet, 0 = none since reset
   uint64_t packets;
+  // Sending: where the server's packets came from, and when the last one arrived.
+  struct sockaddr_in remote;
+  int64_t heard_ns;  // CLOCK_REALTIME of the last packet from the server, 0 = never
+  uint16_t seq;
+  uint32_t ts;
+  uint64_t sent;
 } Stream;
+
+#define FRAME 160
+static unsigned char* payload;
+static size_t frames;
+static uint64_t sent_total, send_errors;
 
 static uint64_t hist[BUCKETS];
 static uint64_t intervals, packets_total, gaps, rtcp_packets;
@@ -44,7 +63,7 @@ static int64_t max_interval_ns;
 
 static void reset_stats(Stream* s, int n) {
   memset(hist, 0, sizeof hist);
-  intervals = packets_total = gaps = rtcp_packets = 0;
+  intervals = packets_total = gaps = rtcp_packets = sent_total = send_errors = 0;
   max_interval_ns = 0;
   for (int i = 0; i < n; i++) {
     s[i].last_ns = 0;
@@ -71,11 +90,68 @@ static void report(Stream* s, int n) {
     if (s[i].packets > 0) active++;
   printf(
       "{\"streams\":%d,\"activeStreams\":%d,\"packets\":%llu,\"intervals\":%llu,\"p50\":%.2f,\"p99\":%.2f,"
-      "\"p999\":%.2f,\"max\":%.2f,\"gaps\":%llu,\"rtcp\":%llu}\n",
+      "\"p999\":%.2f,\"max\":%.2f,\"gaps\":%llu,\"rtcp\":%llu,\"sent\":%llu,\"sendErrors\":%llu}\n",
       n, active, (unsigned long long)packets_total, (unsigned long long)intervals, percentile_ms(0.5),
       percentile_ms(0.99), percentile_ms(0.999), (double)max_interval_ns / 1e6, (unsigned long long)gaps,
-      (unsigned long long)rtcp_packets);
+      (unsigned long long)rtcp_packets, (unsigned long long)sent_total, (unsigned long long)send_errors);
   fflush(stdout);
+}
+
+static int64_t realtime_ns(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  return (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+}
+
+// Sends one 20 ms PCMU packet to the server for every stream in this 1 ms slot whose server
+// was heard from in the last second (a call that ended stops being fed).
+static void send_slot(Stream* s, int n, int slot, int64_t now) {
+  unsigned char pkt[12 + FRAME];
+  for (int i = slot; i < n; i += 20) {
+    Stream* st = &s[i];
+    if (st->heard_ns == 0 || now - st->heard_ns > 1000000000LL) continue;
+    pkt[0] = 0x80;
+    pkt[1] = st->sent == 0 ? 0x80 : 0x00;  // marker on the first packet, payload type 0
+    pkt[2] = (unsigned char)(st->seq >> 8);
+    pkt[3] = (unsigned char)st->seq;
+    pkt[4] = (unsigned char)(st->ts >> 24);
+    pkt[5] = (unsigned char)(st->ts >> 16);
+    pkt[6] = (unsigned char)(st->ts >> 8);
+    pkt[7] = (unsigned char)st->ts;
+    uint32_t ssrc = 0x4c000000u + (uint32_t)i;
+    pkt[8] = (unsigned char)(ssrc >> 24);
+    pkt[9] = (unsigned char)(ssrc >> 16);
+    pkt[10] = (unsigned char)(ssrc >> 8);
+    pkt[11] = (unsigned char)ssrc;
+    memcpy(pkt + 12, payload + (st->sent % frames) * FRAME, FRAME);
+    if (sendto(st->fd, pkt, sizeof pkt, MSG_DONTWAIT, (struct sockaddr*)&st->remote, sizeof st->remote) < 0)
+      send_errors++;
+    else
+      sent_total++;
+    st->seq++;
+    st->ts += FRAME;
+    st->sent++;
+  }
+}
+
+static int load_payload(const char* file) {
+  FILE* f = fopen(file, "rb");
+  if (!f) return -1;
+  fseek(f, 0, SEEK_END);
+  long size = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  if (size < FRAME) {
+    fclose(f);
+    return -1;
+  }
+  frames = (size_t)size / FRAME;
+  payload = malloc(frames * FRAME);
+  if (!payload || fread(payload, FRAME, frames, f) != frames) {
+    fclose(f);
+    return -1;
+  }
+  fclose(f);
+  return 0;
 }
 
 static int bind_port(struct in_addr ip, int port) {
@@ -125,8 +201,12 @@ static void on_packet(Stream* st, int64_t t) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    fprintf(stderr, "usage: rtp-sink IP BASE_PORT STEP COUNT\n");
+  if (argc != 5 && argc != 6) {
+    fprintf(stderr, "usage: rtp-sink IP BASE_PORT STEP COUNT [PAYLOAD_FILE]\n");
+    return 2;
+  }
+  if (argc == 6 && load_payload(argv[5]) != 0) {
+    fprintf(stderr, "rtp-sink: cannot read 160-byte PCMU frames from %s\n", argv[5]);
     return 2;
   }
   struct in_addr ip;
@@ -166,6 +246,21 @@ int main(int argc, char** argv) {
   ev.events = EPOLLIN;
   ev.data.u64 = UINT64_MAX;
   epoll_ctl(ep, EPOLL_CTL_ADD, STDIN_FILENO, &ev);
+  // The send clock: one expiry per millisecond, each serving one of twenty slots.
+  int timer = -1;
+  uint64_t slot_no = 0;
+  if (payload) {
+    timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    its.it_value.tv_nsec = 1000000;
+    its.it_interval.tv_nsec = 1000000;
+    if (timer < 0 || timerfd_settime(timer, 0, &its, NULL) != 0) return 1;
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN;
+    ev.data.u64 = UINT64_MAX - 1;
+    epoll_ctl(ep, EPOLL_CTL_ADD, timer, &ev);
+  }
   printf("{\"ready\":true,\"streams\":%d}\n", count);
   fflush(stdout);
 
@@ -173,6 +268,7 @@ int main(int argc, char** argv) {
   static char ctrl[BATCH][256];
   struct mmsghdr msgs[BATCH];
   struct iovec iov[BATCH];
+  struct sockaddr_in from[BATCH];
   char line[256];
   size_t line_len = 0;
   struct epoll_event evs[256];
@@ -200,6 +296,18 @@ int main(int argc, char** argv) {
         if (line_len >= sizeof line - 1) line_len = 0;  // a line too long: drop it
         continue;
       }
+      if (tag == UINT64_MAX - 1) {
+        uint64_t expirations = 0;
+        if (read(timer, &expirations, sizeof expirations) != sizeof expirations) continue;
+        // Late wake-ups catch up on the slots they missed (at most one period's worth).
+        if (expirations > 20) {
+          slot_no += expirations - 20;
+          expirations = 20;
+        }
+        int64_t now = realtime_ns();
+        for (uint64_t x = 0; x < expirations; x++) send_slot(streams, count, (int)(slot_no++ % 20), now);
+        continue;
+      }
       Stream* st = &streams[tag >> 1];
       int is_rtcp = (int)(tag & 1);
       int fd = is_rtcp ? st->rtcp_fd : st->fd;
@@ -212,6 +320,8 @@ int main(int argc, char** argv) {
           msgs[k].msg_hdr.msg_iovlen = 1;
           msgs[k].msg_hdr.msg_control = ctrl[k];
           msgs[k].msg_hdr.msg_controllen = sizeof ctrl[k];
+          msgs[k].msg_hdr.msg_name = &from[k];
+          msgs[k].msg_hdr.msg_namelen = sizeof from[k];
         }
         int got = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
         if (got <= 0) break;
@@ -226,7 +336,10 @@ int main(int argc, char** argv) {
             rtcp_packets++;
             continue;
           }
-          on_packet(st, packet_time_ns(&msgs[k].msg_hdr));
+          int64_t t = packet_time_ns(&msgs[k].msg_hdr);
+          on_packet(st, t);
+          st->remote = from[k];
+          st->heard_ns = t;
         }
         if (got < BATCH) break;
       }

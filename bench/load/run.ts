@@ -7,15 +7,19 @@
  *   npm run bench:load -- --search --mode one [--calls 50] [--max-calls 2500] [--max-minutes 30]
  *   npm run bench:load -- --setup-rate 100 --total 3000 [--hold-ms 1000]
  *
+ * Caller audio comes from the RTP peer (rtp-sink.c) by default; `--rtp sipp` has sipp play
+ * a pcap instead, which costs the server's kernel side O(calls²) (see README.md).
+ *
  * By default the server is pinned to CPU 0 and sipp and the sink to the other CPUs
  * (--server-cpus / --load-cpus, "" for no pinning), so "one core" means one core.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { writeTonePcap } from './pcap.js';
+import { writeToneFrames, writeTonePcap } from './pcap.js';
 import { cpuBetween, cpuSecondsOf, rssKiB, sampleCpu, type ThreadUse } from './procstat.js';
 import { ServerProcess } from './server-process.js';
 import { type IntervalReport, RtpSink } from './sink.js';
@@ -47,6 +51,7 @@ interface Args {
   rtpMax: number;
   cpuProf: string;
   realtime: number;
+  rtp: 'sink' | 'sipp';
 }
 
 function usage(message: string): never {
@@ -76,6 +81,7 @@ function parseArgs(argv: string[]): Args {
     rtpMax: 29999,
     cpuProf: '',
     realtime: 0,
+    rtp: 'sink',
   };
   const numeric: Record<string, keyof Args> = {
     '--calls': 'calls',
@@ -105,6 +111,10 @@ function parseArgs(argv: string[]): Args {
       if (value !== 'one' && value !== 'fives') usage('--mode is one or fives');
       args.mode = value;
       i++;
+    } else if (flag === '--rtp') {
+      if (value !== 'sink' && value !== 'sipp') usage('--rtp is sink or sipp');
+      args.rtp = value;
+      i++;
     } else if (flag === '--limits') {
       if (value !== 'relaxed' && value !== 'default') usage('--limits is relaxed or default');
       args.limits = value;
@@ -127,6 +137,26 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
+let addon: { path: string; sha: string } | undefined;
+const ADDON = path.resolve(import.meta.dirname, '../../build/Release/parley_media.node');
+
+/**
+ * A private copy of the native addon, taken once under the shared build lock, so a rebuild
+ * in the shared tree neither breaks a run nor changes what it measures.
+ */
+function addonCopy(): string {
+  if (!addon) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-load-addon-'));
+    const copy = path.join(dir, 'parley_media.node');
+    const r = spawnSync('flock', ['/tmp/parley-native.lock', 'cp', ADDON, copy], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`cannot copy the native addon: ${r.stderr || r.error?.message}`);
+    const sha = createHash('sha256').update(readFileSync(copy)).digest('hex').slice(0, 12);
+    addon = { path: copy, sha };
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return addon.path;
+}
+
 function taskset(cpus: string): string[] {
   return cpus ? ['taskset', '-c', cpus] : [];
 }
@@ -139,6 +169,8 @@ function machine() {
     memMiB: Math.round(os.totalmem() / 2 ** 20),
     node: process.version,
     sipp: spawnSync('sipp', ['-v'], { encoding: 'utf8' }).stdout.match(/SIPp v[^\s]+/)?.[0] ?? 'missing',
+    commit: spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim(),
+    addonSha: addon?.sha ?? null,
   };
 }
 
@@ -171,8 +203,15 @@ class Rig {
   sink: RtpSink | undefined;
   dir = mkdtempSync(path.join(os.tmpdir(), 'parley-load-'));
 
-  async start(args: Args, sinkStreams: number): Promise<void> {
+  /** With `send`, the sink is also the callers' RTP source (`--rtp sink`). */
+  async start(args: Args, sinkStreams: number, send: boolean): Promise<void> {
     // Call 1's port (the -mp base) is sipp's own RTP socket; the sink takes the others.
+    let payload: string | undefined;
+    if (send) {
+      payload = path.join(this.dir, 'tone.ulaw');
+      // 1 s of a 440 Hz tone: whole cycles, so the loop has no click.
+      writeToneFrames(payload, { seconds: 1 });
+    }
     if (sinkStreams > 0)
       this.sink = await RtpSink.start(
         '127.0.0.1',
@@ -180,6 +219,7 @@ class Rig {
         MEDIA_STEP,
         sinkStreams,
         taskset(args.loadCpus),
+        payload,
       );
     this.server = await ServerProcess.start({
       configDir: CONFIG_DIR,
@@ -189,6 +229,7 @@ class Rig {
       limits: args.limits,
       prefix: taskset(args.serverCpus),
       realtime: args.realtime,
+      addon: addonCopy(),
       ...(args.cpuProf ? { cpuProfDir: path.resolve(args.cpuProf) } : {}),
     });
   }
@@ -228,6 +269,9 @@ interface MediaResult {
   threads: ThreadUse[];
   loadGeneratorCpuPercent: number;
   loadavg: { start: number; end: number };
+  rtp: 'sink' | 'sipp';
+  /** Packets the RTP peer sent to the server in the window (0 with --rtp sipp). */
+  rtpSent: number;
   limits: 'relaxed' | 'default';
   realtime: { asked: number; got: boolean };
   pinned: { server: string; load: string };
@@ -240,18 +284,19 @@ async function mediaRun(args: Args, calls: number): Promise<MediaResult> {
   const la0 = loadavg();
   try {
     const sinkStreams = Math.min(calls, MAX_MEDIA_CALLS) - 1;
-    await rig.start(args, sinkStreams);
+    await rig.start(args, sinkStreams, args.rtp === 'sink');
     const server = rig.server as ServerProcess;
     const rooms = roomsFor(args.mode, calls);
     const conferences = [...new Set(rooms)];
     const rampS = calls / args.rate;
     const holdMs = Math.round((rampS + args.warmup + args.seconds + 5) * 1000);
-    writeTonePcap(path.join(rig.dir, 'tone.pcap'), { seconds: holdMs / 1000 + 5 });
+    if (args.rtp === 'sipp') writeTonePcap(path.join(rig.dir, 'tone.pcap'), { seconds: holdMs / 1000 + 5 });
     await sleep(500);
     const idleRss = rssKiB(server.pid);
     const base = await server.stats(conferences);
     const sipp = startSippLoad({
-      scenario: 'uac-media.xml',
+      scenario: args.rtp === 'sipp' ? 'uac-media.xml' : 'uac-signalling.xml',
+      echo: args.rtp === 'sink',
       dir: rig.dir,
       target: `127.0.0.1:${server.sipPort}`,
       localPort: await freeUdpPort(),
@@ -286,7 +331,7 @@ async function mediaRun(args: Args, calls: number): Promise<MediaResult> {
     const rss = rssKiB(server.pid);
     const iv = rig.sink
       ? await rig.sink.report()
-      : { streams: 0, activeStreams: 0, p50: 0, p99: 0, p999: 0, max: 0, gaps: 0 };
+      : { streams: 0, activeStreams: 0, p50: 0, p99: 0, p999: 0, max: 0, gaps: 0, sent: 0, sendErrors: 0 };
     const result = await sipp.done;
     const cpu = cpuBetween(c0, c1);
     const wallS = (c1.at - c0.at) / 1000;
@@ -330,6 +375,8 @@ async function mediaRun(args: Args, calls: number): Promise<MediaResult> {
       sessionsInWindow: Math.min(s0.sessions, s1.sessions),
       threads: cpu.threads,
       loadGeneratorCpuPercent: Math.round(((g1 - g0) / wallS) * 1000) / 10,
+      rtp: args.rtp,
+      rtpSent: iv.sent,
       loadavg: { start: la0, end: loadavg() },
       limits: args.limits,
       realtime: { asked: args.realtime, got: s1.engine.realtime },
@@ -350,14 +397,14 @@ async function setupRun(args: Args) {
   const la0 = loadavg();
   try {
     const calls = args.total;
-    await rig.start(args, Math.min(calls, MAX_MEDIA_CALLS) - 1);
+    await rig.start(args, Math.min(calls, MAX_MEDIA_CALLS) - 1, false);
     const server = rig.server as ServerProcess;
     const rooms = roomsFor(args.mode, Math.min(calls, MAX_MEDIA_CALLS));
     await sleep(500);
     const base = await server.stats([]);
     const c0 = sampleCpu(server.pid);
     const sipp = startSippLoad({
-      scenario: 'uac-setup.xml',
+      scenario: 'uac-signalling.xml',
       dir: rig.dir,
       target: `127.0.0.1:${server.sipPort}`,
       localPort: await freeUdpPort(),

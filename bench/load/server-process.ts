@@ -20,6 +20,8 @@ export interface ServerProcessOptions {
   prefix?: string[];
   /** SCHED_FIFO priority for the engine thread; 0 = normal scheduling (as `parley serve`). */
   realtime?: number;
+  /** A private copy of the native addon to load instead of build/Release's (see host.ts). */
+  addon?: string;
   /** Write a V8 CPU profile (.cpuprofile) of the server into this folder when it exits. */
   cpuProfDir?: string;
 }
@@ -68,6 +70,7 @@ export class ServerProcess {
     const child = spawn(argv[0] ?? process.execPath, argv.slice(1), {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       cwd: path.resolve(import.meta.dirname, '../..'),
+      env: { ...process.env, ...(o.addon ? { PARLEY_LOAD_ADDON: o.addon } : {}) },
     });
     const server = new ServerProcess(child, o.sipPort);
     const ready = await Promise.race([

@@ -26,6 +26,9 @@ export interface IntervalReport {
   /** Intervals longer than 40 ms (two packets or more missing). */
   gaps: number;
   rtcp: number;
+  /** RTP packets sent to the server (when sending), and sends that failed. */
+  sent: number;
+  sendErrors: number;
 }
 
 /** Path of the compiled sink, building it when its source changed. */
@@ -65,7 +68,8 @@ export class RtpSink {
 
   /**
    * Starts the sink on ip:base + i·step (and the next port, RTCP) for i < count.
-   * `prefix` runs it under e.g. taskset.
+   * With `payloadFile` (160-byte PCMU frames) it also sends each call's audio back to the
+   * server. `prefix` runs it under e.g. taskset.
    */
   static async start(
     ip: string,
@@ -73,9 +77,18 @@ export class RtpSink {
     step: number,
     count: number,
     prefix: string[] = [],
+    payloadFile?: string,
   ): Promise<RtpSink> {
     const binary = buildSink();
-    const argv = [...prefix, binary, ip, String(base), String(step), String(count)];
+    const argv = [
+      ...prefix,
+      binary,
+      ip,
+      String(base),
+      String(step),
+      String(count),
+      ...(payloadFile ? [payloadFile] : []),
+    ];
     const child = spawn(argv[0] ?? binary, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
     const sink = new RtpSink(child);
     const exited = new Promise<never>((_, reject) => {

@@ -12,7 +12,12 @@ export const LOAD_FIXTURES = path.resolve(import.meta.dirname, '../../test/fixtu
 
 export interface SippLoadOptions {
   /** Scenario file name under test/fixtures/load. */
-  scenario: 'uac-media.xml' | 'uac-setup.xml';
+  scenario: 'uac-media.xml' | 'uac-signalling.xml';
+  /**
+   * Echo RTP arriving on sipp's own media port (-rtp_echo): call 1 advertises that port, so
+   * with the RTP peer owning all the others this gives call 1 its audio too.
+   */
+  echo?: boolean;
   /** Working directory: the injection file, the logs (and tone.pcap for media calls) live here. */
   dir: string;
   target: string;
@@ -103,6 +108,7 @@ export function startSippLoad(o: SippLoadOptions): SippLoadRun {
     '-timeout',
     `${o.timeoutS}s`,
     '-timeout_error',
+    ...(o.echo ? ['-rtp_echo'] : []),
     '-nostdin',
     '-trace_err',
     '-error_file',
