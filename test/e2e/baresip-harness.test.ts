@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Baresip, type BaresipCodec, haveBaresip, stopAllBaresip } from '../support/baresip.js';
-import { describePcm, durationS, slice, toneShare } from '../support/wav.js';
+import { describePcm, discontinuities, durationS, rmsDb, slice, toneShare } from '../support/wav.js';
 
 const enabled = haveBaresip();
 
@@ -16,6 +16,7 @@ describe.skipIf(!enabled)('baresip harness', () => {
 
   const cases: Array<[BaresipCodec, number]> = [
     ['pcmu', 8000],
+    ['pcma', 8000],
     ['g722', 16000],
     ['opus', 48000],
   ];
@@ -37,6 +38,16 @@ describe.skipIf(!enabled)('baresip harness', () => {
     // About 3 s of call; the first half second may still be filling the jitter buffer.
     expect(durationS(heardByAlice)).toBeGreaterThan(2);
     expect(durationS(heardByBob)).toBeGreaterThan(2);
+    // What each sent is its tone at full level (a sine of amplitude 8000 is -15.2 dBFS RMS):
+    // the harness itself must not colour the audio the tests judge Parley by.
+    for (const [x, tone] of [
+      [alice, 440],
+      [bob, 880],
+    ] as const) {
+      const sent = slice(await x.sent(), 0.5);
+      expect(toneShare(sent, tone)).toBeGreaterThan(0.99);
+      expect(Math.abs(rmsDb(sent.samples) + 15.2)).toBeLessThan(1);
+    }
     const a = slice(heardByAlice, 0.5);
     const b = slice(heardByBob, 0.5);
     const why = `alice heard:\n${describePcm(heardByAlice, [440, 880])}\nbob heard:\n${describePcm(heardByBob, [440, 880])}`;
@@ -44,6 +55,10 @@ describe.skipIf(!enabled)('baresip harness', () => {
     expect(toneShare(a, 440), why).toBeLessThan(0.01);
     expect(toneShare(b, 440), why).toBeGreaterThan(0.8);
     expect(toneShare(b, 880), why).toBeLessThan(0.01);
+    // A direct call has no jitter buffer in between that could drop or stretch frames: the
+    // tones arrive unbroken, which is the baseline the Parley tests compare against.
+    expect(discontinuities(a, 880), why).toBeLessThan(0.5);
+    expect(discontinuities(b, 440), why).toBeLessThan(0.5);
   });
 
   it('sends DTMF as RFC 4733 events the far end reports key by key', async () => {

@@ -30,13 +30,16 @@ export type BaresipCodec = 'pcmu' | 'pcma' | 'g722' | 'opus' | 'l16';
 
 const MODULE_DIR = '/usr/lib/baresip/modules';
 
-/** Codec module and the name baresip's `audio_codecs` account parameter matches. */
-const CODECS: Record<BaresipCodec, { module: string; name: string }> = {
-  pcmu: { module: 'g711.so', name: 'PCMU' },
-  pcma: { module: 'g711.so', name: 'PCMA' },
-  g722: { module: 'g722.so', name: 'G722' },
-  opus: { module: 'opus.so', name: 'opus' },
-  l16: { module: 'l16.so', name: 'L16' },
+/**
+ * Codec module, the name baresip's `audio_codecs` account parameter matches, and the rate
+ * baresip runs the codec at (the tone file is written at that rate, see `start`).
+ */
+const CODECS: Record<BaresipCodec, { module: string; name: string; rate: number }> = {
+  pcmu: { module: 'g711.so', name: 'PCMU', rate: 8000 },
+  pcma: { module: 'g711.so', name: 'PCMA', rate: 8000 },
+  g722: { module: 'g722.so', name: 'G722', rate: 16000 },
+  opus: { module: 'opus.so', name: 'opus', rate: 48000 },
+  l16: { module: 'l16.so', name: 'L16', rate: 48000 },
 };
 
 function findBaresip(): string | undefined {
@@ -165,12 +168,14 @@ export class Baresip {
     const rtpBase = 40000 + 100 * Math.floor(Math.random() * 200);
     const [rtpMin, rtpMax] = options.rtpPorts ?? [rtpBase, rtpBase + 99];
     const toneFile = path.join(dir, 'tone.wav');
-    // 16 kHz mono: baresip resamples it to each codec's rate (8, 16 or 48 kHz, integer ratios).
+    // The tone is written at the preferred codec's rate: baresip's resampler (librem
+    // auresamp) low-passes hard, taking 11 dB off a 1320 Hz tone going from 16 to 8 kHz.
+    const sourceRate = CODECS[codecs[0] ?? 'pcmu'].rate;
     writeToneWav(
       toneFile,
       options.tone ?? 440,
       options.toneSeconds ?? 90,
-      16000,
+      sourceRate,
       options.tone === 0 ? 0 : 8000,
     );
 
@@ -183,7 +188,7 @@ export class Baresip {
       'rtcp_mux no',
       'jitter_buffer_delay 1-10',
       `audio_source aufile,${toneFile}`,
-      'ausrc_srate 16000',
+      `ausrc_srate ${sourceRate}`,
       'ausrc_channels 1',
       'audio_buffer 20-160',
       // No player module: received audio is only decoded and dumped by sndfile.

@@ -168,30 +168,93 @@ export function toneWindows(pcm: Pcm, freqs: readonly number[], windowS = 0.2): 
 }
 
 /**
- * Power share of a frequency over a stretch, computed per window and averaged over the
- * windows that are not silent: robust to a few dropped or concealed frames.
+ * Power share of a frequency over a stretch: the median over 100 ms windows that are not
+ * silent. The median ignores the odd window spoiled by a dropped or concealed frame (a phase
+ * jump cancels a tone within its window), which `discontinuities` counts separately.
  */
-export function toneShare(pcm: Pcm, freq: number, windowS = 0.2): number {
-  const windows = toneWindows(pcm, [freq], windowS).filter((w) => w.db > -60);
-  if (windows.length === 0) return 0;
-  return windows.reduce((s, w) => s + (w.share[freq] ?? 0), 0) / windows.length;
+export function toneShare(pcm: Pcm, freq: number, windowS = 0.1): number {
+  const shares = toneWindows(pcm, [freq], windowS)
+    .filter((w) => w.db > -60)
+    .map((w) => w.share[freq] ?? 0)
+    .sort((x, y) => x - y);
+  if (shares.length === 0) return 0;
+  return shares[Math.floor(shares.length / 2)]!;
 }
 
 /**
- * Start times of windows holding sound the given tones do not explain: a TTS announcement
- * shows as windows whose residual level (total power minus the tones' share) is above
- * `minDb`, even while the tones go on underneath.
+ * Breaks in a steady tone, per second: 50 ms blocks whose phase against the ideal tone
+ * jumps by more than 20 degrees or whose amplitude strays 20% from the median (a frame
+ * lost, replaced by silence, or time-shifted by a jitter buffer). 50 ms blocks keep
+ * 440/880/1320 Hz orthogonal (all multiples of 20 Hz), so the other tones in a mix do not
+ * leak into the measure.
  */
-export function speechWindows(pcm: Pcm, tones: readonly number[], minDb = -40, windowS = 0.1): number[] {
-  const found: number[] = [];
+export function discontinuities(pcm: Pcm, freq: number): number {
+  const n = Math.round(pcm.rate / 20);
+  const blocks: Array<{ phase: number; amp: number }> = [];
+  for (let b = 0; b + n <= pcm.samples.length; b += n) {
+    let re = 0;
+    let im = 0;
+    for (let i = 0; i < n; i++) {
+      const w = (2 * Math.PI * freq * (b + i)) / pcm.rate;
+      re += pcm.samples[b + i]! * Math.cos(w);
+      im -= pcm.samples[b + i]! * Math.sin(w);
+    }
+    blocks.push({ phase: Math.atan2(im, re), amp: (2 * Math.hypot(re, im)) / n });
+  }
+  if (blocks.length < 2) return 0;
+  const amps = blocks.map((x) => x.amp).sort((x, y) => x - y);
+  const median = amps[Math.floor(amps.length / 2)]!;
+  let breaks = 0;
+  let broken = false;
+  for (let i = 1; i < blocks.length; i++) {
+    let d = blocks[i]!.phase - blocks[i - 1]!.phase;
+    while (d > Math.PI) d -= 2 * Math.PI;
+    while (d < -Math.PI) d += 2 * Math.PI;
+    const bad = Math.abs(d) > Math.PI / 9 || Math.abs(blocks[i]!.amp - median) > 0.2 * median;
+    // One break may span several blocks: count the start of each run.
+    if (bad && !broken) breaks++;
+    broken = bad;
+  }
+  return breaks / (blocks.length / 20);
+}
+
+/**
+ * Stretches of sound the given tones do not explain, each at least `minRunS` long: a TTS
+ * announcement shows as windows whose residual level (total power minus the tones' share)
+ * is above `minDb`, even while the tones go on underneath; a lone window spoiled by a
+ * dropped frame does not make a run. Times are seconds from the start of `pcm`.
+ */
+export function speechRuns(
+  pcm: Pcm,
+  tones: readonly number[],
+  minDb = -40,
+  windowS = 0.1,
+  minRunS = 0.3,
+): Array<{ at: number; seconds: number }> {
+  const runs: Array<{ at: number; seconds: number }> = [];
+  let start = -1;
+  let count = 0;
+  const flush = (): void => {
+    if (count > 0 && count * windowS >= minRunS - 1e-9) runs.push({ at: start, seconds: count * windowS });
+    count = 0;
+  };
   for (const w of toneWindows(pcm, tones, windowS)) {
     const explained = Math.min(
       0.999,
-      tones.reduce((s, f) => s + (w.share[f] ?? 0), 0),
+      tones.reduce((sum, f) => sum + (w.share[f] ?? 0), 0),
     );
-    if (w.db + 10 * Math.log10(1 - explained) > minDb) found.push(w.at);
+    if (w.db + 10 * Math.log10(1 - explained) > minDb) {
+      if (count === 0) start = w.at;
+      count++;
+    } else flush();
   }
-  return found;
+  flush();
+  return runs;
+}
+
+/** Total seconds of speech (see speechRuns). */
+export function speechSeconds(pcm: Pcm, tones: readonly number[], minDb = -40): number {
+  return speechRuns(pcm, tones, minDb).reduce((sum, r) => sum + r.seconds, 0);
 }
 
 /** A description of a recording's content for assertion messages. */

@@ -1,0 +1,109 @@
+/**
+ * Parley in-process for end-to-end tests: the shipped `conferences/` examples served on
+ * 127.0.0.1 (SIP on a free UDP port, TCP off, RTP in a range given per test file so files
+ * running side by side never share ports), recordings in a temporary folder, logs and
+ * runtime events kept in memory for assertions and failure messages.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ParleyServer } from '../../src/runtime/live/server.js';
+import type { Logger, RuntimeEvent } from '../../src/runtime/ports.js';
+
+export const CONFERENCES = path.resolve(import.meta.dirname, '../../conferences');
+
+export interface E2eParley {
+  server: ParleyServer;
+  /** `sip:USER@127.0.0.1:PORT` for a request-URI user (the number a route matches). */
+  uri(user: string): string;
+  recordings: string;
+  events: RuntimeEvent[];
+  /** Resolves with the first runtime event (from now or earlier) that matches. */
+  waitEvent(match: (e: RuntimeEvent) => boolean, what: string, timeoutMs?: number): Promise<RuntimeEvent>;
+  logTail(lines?: number): string;
+  eventSummary(): string;
+  stop(): Promise<void>;
+}
+
+class MemoryLogger implements Logger {
+  readonly lines: string[] = [];
+  private add(level: string, obj: object, msg?: string): void {
+    this.lines.push(`${new Date().toISOString().slice(11, 23)} ${level} ${msg ?? ''} ${JSON.stringify(obj)}`);
+    if (this.lines.length > 20_000) this.lines.splice(0, 10_000);
+  }
+  debug(obj: object, msg?: string): void {
+    this.add('debug', obj, msg);
+  }
+  info(obj: object, msg?: string): void {
+    this.add('info', obj, msg);
+  }
+  warn(obj: object, msg?: string): void {
+    this.add('WARN', obj, msg);
+  }
+  error(obj: object, msg?: string): void {
+    this.add('ERROR', obj, msg);
+  }
+}
+
+export async function startParley(rtp: { portMin: number; portMax: number }): Promise<E2eParley> {
+  const recordings = mkdtempSync(path.join(tmpdir(), 'parley-e2e-rec-'));
+  const logger = new MemoryLogger();
+  const events: RuntimeEvent[] = [];
+  const started = Date.now();
+  let waiters: Array<() => void> = [];
+  const server = await ParleyServer.start({
+    config: [CONFERENCES],
+    sip: { address: '127.0.0.1', udpPort: 0, tcpPort: false },
+    rtp: { address: '127.0.0.1', ...rtp },
+    recordings,
+    logger,
+    onEvent: (e) => {
+      events.push(e);
+      logger.lines.push(
+        `${new Date().toISOString().slice(11, 23)} event ${e.source} ${e.type} ${JSON.stringify(e.fields)}`,
+      );
+      const w = waiters;
+      waiters = [];
+      for (const f of w) f();
+    },
+  });
+  const port = server.sip.udpPort;
+  const logTail = (lines = 80): string => `--- parley log ---\n${logger.lines.slice(-lines).join('\n')}`;
+  const eventSummary = (): string => events.map((e) => `${e.source}:${e.type}`).join(', ');
+  return {
+    server,
+    uri: (user) => `sip:${user}@127.0.0.1:${port}`,
+    recordings,
+    events,
+    logTail,
+    eventSummary,
+    async waitEvent(match, what, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = events.find(match);
+        if (found) return found;
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw new Error(
+            `parley: no ${what} within ${timeoutMs} ms (${((Date.now() - started) / 1000).toFixed(1)} s after start)\n${logTail()}`,
+          );
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, left);
+          waiters.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+    },
+    async stop() {
+      await server.stop('test end');
+      if (!process.env.PARLEY_KEEP_E2E) rmSync(recordings, { recursive: true, force: true });
+    },
+  };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
