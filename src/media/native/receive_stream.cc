@@ -250,9 +250,10 @@ void ReceiveStream::on_packet(const uint8_t* data, size_t len, int64_t arrival_m
 FrameKind ReceiveStream::pull(int16_t* out, int64_t now_ms) { return jitter_.pull(out, now_ms); }
 
 std::vector<DtmfEvent> ReceiveStream::take_dtmf() {
-  std::vector<DtmfEvent> out;
-  out.swap(dtmf_out_);
-  dtmf_out_.reserve(kMaxPendingKeys);
+  // Called every tick: no allocation unless there is a key to hand over.
+  if (dtmf_out_.empty()) return {};
+  std::vector<DtmfEvent> out(dtmf_out_.begin(), dtmf_out_.end());
+  dtmf_out_.clear();
   return out;
 }
 
