@@ -348,8 +348,9 @@ export class MediaEngine {
         this.#settle(this.#recorderWaiters, event.recorder, event.durationMs);
       try {
         this.#onEvent(event);
-      } catch {
-        // A throwing listener must not lose the rest of the batch; the engine cannot report it anywhere useful.
+      } catch (err) {
+        // The rest of the batch still goes out; the listener's bug is reported, not swallowed.
+        process.emitWarning(`MediaEngine onEvent listener threw on ${event.type}: ${String(err)}`);
       }
     }
   }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -156,5 +157,49 @@ describe('engine errors and close', () => {
     await sleep(100);
     expect(engine.engineStats().endpoints).toBe(0);
     await teardown(h);
+  });
+});
+
+describe('engine without close()', () => {
+  const addon = path.resolve(import.meta.dirname, '../../build/Release/parley_media.node');
+  const run = (script: string) =>
+    spawnSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8', timeout: 10_000 });
+  const setup = `
+    const m = require(${JSON.stringify(addon)});
+    const open = () => {
+      const e = new m.MediaEngine({ address: '127.0.0.1', portMin: 45000, portMax: 45400 }, () => {});
+      const a = e.createEndpoint(false, false);
+      e.configureEndpoint(a.id, { remoteAddress: '127.0.0.1', remotePort: 9, sendCodec: 'pcmu', sendPayloadType: 0,
+        payloadTypes: [[0, 'pcmu', 8000]], direction: 'sendrecv' });
+      e.createConference('c', 8000, 3);
+      e.join('c', a.id, {});
+      e.playToConference('c', new Int16Array(8000), 8000, true);
+      return e;
+    };`;
+
+  it('the process exits by itself with an engine still open (the engine does not hold the event loop)', () => {
+    const r = run(`${setup}; open(); setTimeout(() => console.log('done'), 200);`);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('done');
+    expect(r.status).toBe(0);
+  });
+
+  it('an engine dropped without close() is stopped by garbage collection: its sockets are freed', () => {
+    // Five engines hold 45000, 45002, ... 45008; once collected, every one of those ports binds again.
+    const r = run(`${setup}
+      for (let i = 0; i < 5; i++) open();
+      const dgram = require('node:dgram');
+      const probe = (port) => new Promise((resolve) => {
+        const s = dgram.createSocket('udp4');
+        s.once('error', () => resolve(false));
+        s.bind(port, '127.0.0.1', () => { s.close(); resolve(true); });
+      });
+      setTimeout(() => { global.gc(); setTimeout(async () => { global.gc(); await new Promise((r) => setTimeout(r, 100));
+        const free = await Promise.all([45000, 45002, 45004, 45006, 45008].map(probe));
+        console.log(free.join(','));
+      }, 100); }, 100);`);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('true,true,true,true,true');
+    expect(r.status).toBe(0);
   });
 });
