@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { Dialog } from './dialog.js';
 import { formatDtmfRelay, INFO_TYPES, isTextType, mediaType, parseDtmfInfo } from './info.js';
-import { makeResponse, type ServerTransaction } from './lib.js';
+import { makeResponse, type ServerTransaction, signRequest } from './lib.js';
 import type { Logger } from './logger.js';
 import {
   acceptAnswer,
@@ -83,6 +83,8 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
   protected negotiated: NegotiatedMedia | undefined;
   protected ended = false;
   protected readonly log: Logger;
+  /** For challenges to our in-dialog requests (dial-outs through an authenticating trunk). */
+  protected credentials: { user: string; password: string } | undefined;
   /** Offer/answer exchanges in progress (RFC 3261 14: a second one gets 491). */
   private incomingOffer = false;
   private outgoingOffer = false;
@@ -124,11 +126,9 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
     const dialog = this.dialog;
     if (this.ended || !dialog) return;
     this.finish(by, reason);
-    const bye = dialog.request('BYE', {
-      headers: reason ? { reason: `SIP;text="${reason.replace(/"/g, '')}"` } : {},
-    });
+    const headers = reason ? { reason: `SIP;text="${reason.replace(/"/g, '')}"` } : {};
     try {
-      const response = await this.stack.send(bye, await dialog.nextHop()).final;
+      const { response } = await this.sendInDialog(dialog, () => dialog.request('BYE', { headers }));
       this.log.info({ status: response.status }, 'BYE answered');
     } catch (err) {
       // Callers fire and forget BYEs (timeouts, refusals): nothing may escape as a rejection.
@@ -171,8 +171,7 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
 
   private async requestInDialog(method: string, body: string, contentType: string): Promise<SipResponse> {
     const dialog = this.requireDialog(method);
-    const request = dialog.request(method, { body, contentType });
-    const response = await this.stack.send(request, await dialog.nextHop()).final;
+    const { response } = await this.sendInDialog(dialog, () => dialog.request(method, { body, contentType }));
     if (response.status >= 300) {
       if (response.status === 481 || response.status === 408)
         this.finish('timeout', `${method} got ${response.status}`);
@@ -191,8 +190,9 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
     this.outgoingOffer = true;
     try {
       const { sdp, offered } = this.sdp.offer(local, local.codecs ?? this.stack.prefs);
-      const invite = dialog.request('INVITE', { body: sdp, headers: this.sessionHeaders() });
-      const response = await this.stack.send(invite, await dialog.nextHop()).final;
+      const { request: invite, response } = await this.sendInDialog(dialog, () =>
+        dialog.request('INVITE', { body: sdp, headers: this.sessionHeaders() }),
+      );
       if (response.status >= 200 && response.status < 300) {
         this.ack2xx(invite, response);
         dialog.refreshTarget(response);
@@ -208,6 +208,30 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
     } finally {
       this.outgoingOffer = false;
     }
+  }
+
+  /**
+   * Sends an in-dialog request built by `build` (each call takes the next CSeq) and answers one
+   * 401/407 challenge with our credentials, as trunks often challenge BYE and re-INVITE too.
+   */
+  protected async sendInDialog(
+    dialog: Dialog,
+    build: () => SipRequest,
+  ): Promise<{ request: SipRequest; response: SipResponse }> {
+    let request = build();
+    let response = await this.stack.send(request, await dialog.nextHop()).final;
+    if ((response.status === 401 || response.status === 407) && this.credentials) {
+      const retry = build();
+      if (signRequest(retry, response, this.credentials)) {
+        this.log.info(
+          { method: retry.method, status: response.status },
+          'in-dialog request challenged: retrying with credentials',
+        );
+        request = retry;
+        response = await this.stack.send(retry, await dialog.nextHop()).final;
+      }
+    }
+    return { request, response };
   }
 
   protected sessionHeaders(): Record<string, unknown> {

@@ -66,6 +66,15 @@ export function dialTarget(uri: string, proxy?: string): DialTarget {
 }
 
 export class OutboundCall extends SipCall {
+  /** Our From URI. */
+  readonly from: string;
+  /** The dialled URI (the To and Request-URI of the INVITE). */
+  readonly to: string;
+  readonly requestUri: string;
+  /** The first hop the INVITE went to (the callee or the outbound proxy). */
+  readonly source: Remote;
+  readonly transport: Protocol;
+
   constructor(
     stack: SipStack,
     callId: string,
@@ -75,11 +84,19 @@ export class OutboundCall extends SipCall {
     logger: Logger,
     readonly uri: string,
     private readonly localContact: LocalContact,
+    hop: Remote,
+    credentials: { user: string; password: string } | undefined,
   ) {
     super(stack, callId, logger);
     this.dialog = dialog;
     this.local = local;
     if (media) this.negotiated = media;
+    this.from = uriString(dialog.localUri.uri);
+    this.to = uri;
+    this.requestUri = uri;
+    this.source = hop;
+    this.transport = hop.protocol;
+    this.credentials = credentials;
     this.stack.registerDialog(dialog.key, this);
   }
 
@@ -268,6 +285,7 @@ function established(
     contact,
     fallback: hop,
   });
+  const creds = options.auth ? { user: options.auth.username, password: options.auth.password } : undefined;
   let media: NegotiatedMedia;
   try {
     media = acceptAnswer(offered, parseSdp(ok.content));
@@ -282,6 +300,8 @@ function established(
       log,
       options.uri,
       contact,
+      hop,
+      creds,
     );
     call.start(invite, ok);
     void call.hangup();
@@ -296,6 +316,8 @@ function established(
     log,
     options.uri,
     contact,
+    hop,
+    creds,
   );
   call.start(invite, ok);
   if (cancelReason) {
