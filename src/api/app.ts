@@ -81,6 +81,8 @@ export class ParleyApi {
     const app = Fastify({
       logger: false,
       bodyLimit: 64 * 1024,
+      // Event streams stay open for ever: closing the server must not wait for their clients.
+      forceCloseConnections: true,
       // Unknown properties are errors, not silently dropped.
       ajv: { customOptions: { removeAdditional: false, allErrors: false, allowUnionTypes: true } },
       routerOptions: { ignoreTrailingSlash: true },
@@ -140,6 +142,8 @@ export class ParleyApi {
         .send(new ApiError(404, 'route-not-found', `no route ${req.method} ${req.url.split('?')[0]}`).body()),
     );
 
+    // First: its onRequest hook marks upgrade requests, so a refused upgrade's socket is closed.
+    await app.register(websocket, { options: { maxPayload: 4096 } });
     await app.register(rateLimit, {
       global: true,
       max: options.rateLimitPerMinute ?? 1200,
@@ -181,7 +185,6 @@ export class ParleyApi {
       refResolver: { buildLocalReference: (json, _base, _frag, i) => String(json.$id ?? `def-${i}`) },
     });
     await app.register(swaggerUi, { routePrefix: '/docs' });
-    await app.register(websocket, { options: { maxPayload: 4096 } });
 
     const webDir = options.webDir ?? DEFAULT_WEB_DIR;
     await app.register(fastifyStatic, {
@@ -256,6 +259,8 @@ export class ParleyApi {
 
   async close(): Promise<void> {
     this.webhooks.close();
+    // Event-stream clients would otherwise hold the close until they leave.
+    for (const c of this.app.websocketServer?.clients ?? []) c.terminate();
     await this.app.close();
   }
 }
