@@ -18,6 +18,10 @@ export interface E2eParley {
   uri(user: string): string;
   recordings: string;
   events: RuntimeEvent[];
+  /** The runtime's event source (`call:cN`) of the latest call from a From user. */
+  callOf(user: string): string;
+  /** Resolves once `count` events of `type` came from the call of `user`; returns the last. */
+  waitCallEvent(user: string, type: string, count?: number, timeoutMs?: number): Promise<RuntimeEvent>;
   /** Resolves with the first runtime event (from now or earlier) that matches. */
   waitEvent(match: (e: RuntimeEvent) => boolean, what: string, timeoutMs?: number): Promise<RuntimeEvent>;
   logTail(lines?: number): string;
@@ -27,7 +31,13 @@ export interface E2eParley {
 
 class MemoryLogger implements Logger {
   readonly lines: string[] = [];
+  /** From user → the runtime's event source of that call (`call:c1`), from "incoming call" lines. */
+  readonly callsByUser = new Map<string, string>();
   private add(level: string, obj: object, msg?: string): void {
+    const fields = obj as { call?: unknown; from?: unknown };
+    if (msg === 'incoming call' && typeof fields.call === 'string' && typeof fields.from === 'string') {
+      this.callsByUser.set(fields.from.split('@')[0] ?? '', `call:${fields.call}`);
+    }
     this.lines.push(`${new Date().toISOString().slice(11, 23)} ${level} ${msg ?? ''} ${JSON.stringify(obj)}`);
     if (this.lines.length > 20_000) this.lines.splice(0, 10_000);
   }
@@ -70,33 +80,55 @@ export async function startParley(rtp: { portMin: number; portMax: number }): Pr
   const port = server.sip.udpPort;
   const logTail = (lines = 80): string => `--- parley log ---\n${logger.lines.slice(-lines).join('\n')}`;
   const eventSummary = (): string => events.map((e) => `${e.source}:${e.type}`).join(', ');
+  const waitEvent = async (
+    match: (e: RuntimeEvent) => boolean,
+    what: string,
+    timeoutMs = 10_000,
+  ): Promise<RuntimeEvent> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = events.find(match);
+      if (found) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(
+          `parley: no ${what} within ${timeoutMs} ms (${((Date.now() - started) / 1000).toFixed(1)} s after start)\n${logTail()}`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  };
+  const callOf = (user: string): string => {
+    const source = logger.callsByUser.get(user);
+    if (!source) throw new Error(`parley has no call from ${user}\n${logTail()}`);
+    return source;
+  };
   return {
     server,
+    callOf,
+    waitEvent,
+    async waitCallEvent(user, type, count = 1, timeoutMs = 10_000) {
+      await waitEvent(() => logger.callsByUser.has(user), `a call from ${user}`, timeoutMs);
+      const source = callOf(user);
+      const mine = (e: RuntimeEvent): boolean => e.source === source && e.type === type;
+      await waitEvent(
+        () => events.filter(mine).length >= count,
+        `${type} #${count} from ${source} (${user})`,
+        timeoutMs,
+      );
+      return events.filter(mine)[count - 1]!;
+    },
     uri: (user) => `sip:${user}@127.0.0.1:${port}`,
     recordings,
     events,
     logTail,
     eventSummary,
-    async waitEvent(match, what, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const found = events.find(match);
-        if (found) return found;
-        const left = deadline - Date.now();
-        if (left <= 0) {
-          throw new Error(
-            `parley: no ${what} within ${timeoutMs} ms (${((Date.now() - started) / 1000).toFixed(1)} s after start)\n${logTail()}`,
-          );
-        }
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, left);
-          waiters.push(() => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-      }
-    },
     async stop() {
       await server.stop('test end');
       if (!process.env.PARLEY_KEEP_E2E) rmSync(recordings, { recursive: true, force: true });
