@@ -49,6 +49,8 @@ export interface ConfigStoreOptions {
   debounceMs?: number;
   /** How many accepted versions are remembered. Default 20. */
   keep?: number;
+  /** A set already compiled from `paths` (the server's first): adopted instead of compiling again. */
+  initial?: CompiledSet;
 }
 
 /** Thrown by `ConfigStore.load` when the first configuration is not valid. */
@@ -88,6 +90,7 @@ export class ConfigStore {
 
   /** Compiles the configuration once; throws `InvalidConfigError` when it is not valid. */
   static load(opts: ConfigStoreOptions): ConfigStore {
+    if (opts.initial) return new ConfigStore(opts, versionOf(opts.initial, 'start'));
     const compile = opts.compile ?? defaultCompile;
     const result = compile(opts.paths, opts.root);
     if (!result.set) throw new InvalidConfigError(result.diagnostics.filter((d) => d.severity === 'error'));

@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { ControlPlane, type HttpOptions } from '../../api/control-plane.js';
 import { compilePaths, type Diagnostic } from '../../compiler/index.js';
 import type { CompiledSet } from '../../compiler/ir.js';
 import { PromptLibrary } from '../../media/prompt-library.js';
@@ -55,6 +56,10 @@ export interface ServerOptions {
   tts?: TtsEngine;
   /** Observes every runtime event (the API's event stream and metrics attach here). */
   onEvent?: (event: RuntimeEvent) => void;
+  /** The HTTP API (src/api); absent = none. */
+  http?: HttpOptions;
+  /** Reload the configuration when its files change (hot reload). */
+  watch?: boolean;
 }
 
 export class ConfigError extends Error {
@@ -77,6 +82,8 @@ function wildcard(address: string): boolean {
 export class ParleyServer {
   private nextCall = 1;
   private closing = false;
+  /** Configuration versions and reload, and the HTTP API when asked for. */
+  control: ControlPlane | undefined;
 
   private constructor(
     readonly set: CompiledSet,
@@ -140,8 +147,10 @@ export class ParleyServer {
       latching: options.rtp.latching ?? false,
       ...(options.codecs ? { codecs: options.codecs } : {}),
     };
+    let control: ControlPlane | undefined;
     const events: EventSink = {
       emit: (event) => {
+        control?.ingest(event);
         logger.debug({ source: event.source, type: event.type, ...event.fields }, 'event');
         media.journal.observe(event);
         options.onEvent?.(event);
@@ -157,6 +166,24 @@ export class ParleyServer {
     });
     const server = new ParleyServer(set, runtime, sip, media, engine, tts, logger, rtp);
     sip.onInvite((call) => server.onInvite(call));
+    try {
+      control = await ControlPlane.start({
+        paths: options.config,
+        ...(options.root !== undefined ? { root: options.root } : {}),
+        initial: set,
+        runtime,
+        engine,
+        recordings: path.resolve(options.recordings),
+        logger,
+        ready: () => !server.closing,
+        ...(options.http ? { http: options.http } : {}),
+        ...(options.watch ? { watch: true } : {}),
+      });
+      server.control = control;
+    } catch (err) {
+      await server.stop('control plane failed').done;
+      throw err;
+    }
     logger.info(
       {
         version: set.version,
@@ -242,6 +269,7 @@ export class ParleyServer {
     await this.sip.close();
     this.engine.close();
     await this.tts.close();
+    await this.control?.close();
     this.logger.info({ reason }, 'parley stopped');
   }
 }
