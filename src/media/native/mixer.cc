@@ -10,6 +10,8 @@ namespace parley {
 namespace {
 constexpr int32_t kKnee = 24576;  // 0.75 of full scale
 constexpr int32_t kHeadroom = 32767 - kKnee;
+constexpr uint64_t kHoldTicks = 10;  // 200 ms
+constexpr double kHoldBonus = 4.0;   // energy ×4 = +6 dB
 
 bool allows(const std::optional<std::set<uint32_t>>& set, uint32_t id) { return !set || set->count(id) > 0; }
 
@@ -77,6 +79,7 @@ const MixGroup* Mixer::group_of(uint32_t id) const {
 
 void Mixer::tick() {
   // 1. Sources: broadcast members always; talkers (not muted, not silent) ranked by energy, loudest N kept.
+  ticks_++;
   ranked_.clear();
   sources_.clear();
   for (uint32_t i = 0; i < members_.size(); i++) {
@@ -89,14 +92,20 @@ void Mixer::tick() {
     if (s.m.muted) continue;
     double energy = 0;
     for (size_t k = 0; k < frame_; k++) energy += static_cast<double>(s.pcm[k]) * s.pcm[k];
-    if (energy > 0) ranked_.emplace_back(energy * s.m.in_gain * s.m.in_gain, i);
+    if (energy <= 0) continue;
+    double score = energy * s.m.in_gain * s.m.in_gain;
+    if (s.last_mixed != 0 && ticks_ - s.last_mixed <= kHoldTicks) score *= kHoldBonus;
+    ranked_.emplace_back(score, i);
   }
   if (ranked_.size() > loudest_) {
     std::nth_element(ranked_.begin(), ranked_.begin() + static_cast<std::ptrdiff_t>(loudest_), ranked_.end(),
                      [](const auto& a, const auto& b) { return a.first > b.first; });
     ranked_.resize(loudest_);
   }
-  for (const auto& r : ranked_) sources_.push_back(r.second);
+  for (const auto& r : ranked_) {
+    sources_.push_back(r.second);
+    members_[r.second].last_mixed = ticks_;
+  }
   std::sort(sources_.begin(), sources_.end());
   mixed_.clear();
   for (uint32_t s : sources_) mixed_.push_back(members_[s].id);

@@ -8,6 +8,10 @@
 // mix is computed (and later encoded) once: in a conference where few talk, almost
 // everyone is in one group.
 //
+// Loudest-N has hysteresis: a talker mixed within the last 200 ms ranks as if 6 dB
+// louder, so similar voices do not swap places every tick (each swap changes who
+// hears which mix, and so which shared encoder a listener's stream comes from).
+//
 // The tick path (`tick`) does not allocate once the member count and group count
 // have been seen before: every buffer is owned by the mixer and reused.
 #pragma once
@@ -79,6 +83,8 @@ class Mixer {
     MixMember m;
     const int16_t* pcm = nullptr;
     int group = -1;
+    /** Tick at which this member was last among the mixed talkers. */
+    uint64_t last_mixed = 0;
   };
   struct Group {
     std::vector<uint32_t> from;  // contributor slot indexes, ascending
@@ -101,6 +107,7 @@ class Mixer {
   std::vector<std::vector<int16_t>> group_pcm_;
   size_t group_count_ = 0;
   std::vector<int32_t> acc_;
+  uint64_t ticks_ = 0;
 };
 
 /** Soft limiter: linear below ~0.75 full scale, then a smooth knee that never exceeds int16. */
