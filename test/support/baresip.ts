@@ -71,6 +71,11 @@ export interface BaresipOptions {
   codecs?: readonly BaresipCodec[];
   /** User part of the account (`<sip:USER@127.0.0.1>`), i.e. the From user. Default 'alice'. */
   user?: string;
+  /**
+   * Domain of the account (the From host), default 127.0.0.1. Calls still go straight to
+   * the dialled URI's host; the domain only changes who the caller says it is.
+   */
+  domain?: string;
   /** Answer incoming calls by itself. Default false. */
   autoAnswer?: boolean;
   /** RTP port range; default a random 100-port range in 40000–59999. */
@@ -208,7 +213,7 @@ export class Baresip {
     const audioCodecs = codecs.map((c) => CODECS[c].name).join(',');
     writeFileSync(
       path.join(dir, 'accounts'),
-      `<sip:${user}@127.0.0.1>;regint=0;answermode=${options.autoAnswer ? 'auto' : 'manual'};audio_codecs=${audioCodecs}\n`,
+      `<sip:${user}@${options.domain ?? '127.0.0.1'}>;regint=0;answermode=${options.autoAnswer ? 'auto' : 'manual'};audio_codecs=${audioCodecs}\n`,
     );
     // An empty contacts file keeps baresip from writing its default one.
     writeFileSync(path.join(dir, 'contacts'), '');
