@@ -1,6 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { tone } from '../support/goertzel.js';
-import { ABSENT, type Harness, HEARD, openEngine, party, share, teardown } from '../support/rtp-engine.js';
+import {
+  ABSENT,
+  endpointConfig,
+  type Harness,
+  HEARD,
+  openEngine,
+  party,
+  share,
+  teardown,
+} from '../support/rtp-engine.js';
 import { sleep } from '../support/rtp-peer.js';
 
 let h: Harness | undefined;
@@ -134,5 +143,48 @@ describe('engine talking detection', () => {
     const start = talk[0];
     expect(start?.type === 'talking' && start.level > -30).toBe(true);
     expect(h.engine.endpointStats(a.id).talking).toBe(false);
+  });
+});
+
+describe('engine gain and direction', () => {
+  it('per-participant gain scales that voice in the mix', async () => {
+    h = openEngine();
+    const harness = h;
+    h.engine.createConference('c', { rate: 8000 });
+    const a = await party(harness, 'l16', 440, 'c');
+    const b = await party(harness, 'l16', undefined, 'c');
+    const rms = (from: number) => {
+      const pcm = b.peer.heard(from);
+      let e = 0;
+      for (const x of pcm) e += x * x;
+      return Math.sqrt(e / Math.max(1, pcm.length));
+    };
+    const full = await window();
+    const loud = rms(full);
+    h.engine.updateRouting('c', a.id, { gain: 0.25 });
+    const quiet = rms(await window());
+    expect(loud).toBeGreaterThan(3000);
+    expect(quiet / loud).toBeGreaterThan(0.2);
+    expect(quiet / loud).toBeLessThan(0.3);
+  });
+
+  it('recvonly gets nothing sent; sendonly is not mixed and its packets are counted as discarded', async () => {
+    h = openEngine();
+    h.engine.createConference('c', { rate: 8000 });
+    const a = await party(h, 'pcmu', 440, 'c');
+    const b = await party(h, 'pcmu', 880, 'c');
+    const c = await party(h, 'pcmu', 1320, 'c');
+    h.engine.configureEndpoint(a.id, endpointConfig('pcmu', a.peer.port, 'recvonly'));
+    h.engine.configureEndpoint(b.id, endpointConfig('pcmu', b.peer.port, 'sendonly'));
+    const from = await window();
+    expect(a.peer.heard(from).length).toBe(0);
+    expect(share(c, 440, from)).toBeGreaterThan(HEARD);
+    expect(share(c, 880, from)).toBeLessThan(ABSENT);
+    expect(share(b, 440, from)).toBeGreaterThan(HEARD);
+    expect(h.engine.endpointStats(b.id).discarded.direction).toBeGreaterThan(20);
+    h.engine.configureEndpoint(c.id, endpointConfig('pcmu', c.peer.port, 'inactive'));
+    const later = await window();
+    expect(c.peer.heard(later).length).toBe(0);
+    expect(share(b, 1320, later)).toBeLessThan(ABSENT);
   });
 });
