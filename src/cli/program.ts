@@ -83,6 +83,15 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
     .option('--codecs <list>', 'codec preference, e.g. opus,g722,pcmu,pcma')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .option('--drain <seconds>', 'on SIGTERM, how long calls may go on before they are ended', '30')
+    .option('--http <host:port>', 'HTTP API and management page address, or none', '127.0.0.1:8080')
+    .option(
+      '--http-token <token>',
+      'API token, TOKEN or TOKEN:read,control (repeatable; also PARLEY_TOKENS)',
+      collect,
+      [],
+    )
+    .option('--http-insecure', 'run the HTTP API without tokens (loopback only, for development)')
+    .option('--no-watch', 'do not reload when configuration files change (SIGHUP and the API still reload)')
     .action(async (paths: string[], opts: ServeCliOptions) => {
       code = await serveCommand(paths, opts, io);
     });

@@ -1,4 +1,6 @@
 import pino from 'pino';
+import type { HttpOptions } from '../../api/control-plane.js';
+import { type ApiToken, parseTokens } from '../../api/tokens.js';
 import { ConfigError, ParleyServer } from '../../runtime/live/server.js';
 import type { CodecPref } from '../../sip/sdp.js';
 import { type CliIO, EXIT_INVALID, EXIT_OK, UsageError } from '../io.js';
@@ -13,6 +15,11 @@ export interface ServeCliOptions {
   latching?: boolean;
   codecs?: string;
   logLevel: string;
+  /** `host:port` or `none`. */
+  http: string;
+  httpToken: string[];
+  httpInsecure?: boolean;
+  watch: boolean;
   drain: string;
 }
 
@@ -54,6 +61,32 @@ export function parseCodecs(text: string): CodecPref[] {
   return list as CodecPref[];
 }
 
+/** `--http`, `--http-token`, PARLEY_TOKENS and `--http-insecure` → the API's options (undefined: no API). */
+export function parseHttp(
+  opts: Pick<ServeCliOptions, 'http' | 'httpToken' | 'httpInsecure'>,
+  env: NodeJS.ProcessEnv,
+): HttpOptions | undefined {
+  if (opts.http === 'none') return undefined;
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(opts.http.trim());
+  if (!m) throw new UsageError(`--http: "${opts.http}" is not host:port (or none)`);
+  const host = (m[1] ?? '').replace(/^\[|\]$/g, '');
+  const httpPort = port(m[2] ?? '', '--http');
+  let tokens: ApiToken[];
+  try {
+    tokens = parseTokens([...opts.httpToken, env.PARLEY_TOKENS ?? '']);
+  } catch (err) {
+    throw new UsageError(`--http-token / PARLEY_TOKENS: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (opts.httpInsecure && !['127.0.0.1', '::1', 'localhost'].includes(host))
+    throw new UsageError(`--http-insecure: only on a loopback address, not ${host}`);
+  if (tokens.length === 0 && !opts.httpInsecure)
+    throw new UsageError(
+      'the HTTP API needs a token: --http-token TOKEN[:read,control] (or PARLEY_TOKENS="TOKEN:read,control ..."); ' +
+        '--http none runs without the API; --http-insecure runs it without tokens on 127.0.0.1 for development',
+    );
+  return { host, port: httpPort, tokens, anonymous: tokens.length === 0 };
+}
+
 /**
  * `parley serve [paths...]`: compiles the configuration, starts the media engine and
  * the SIP server, and serves calls until SIGTERM or SIGINT, then stops gracefully
@@ -64,6 +97,7 @@ export async function serveCommand(paths: string[], opts: ServeCliOptions, io: C
   const rtp = parseRtpPorts(opts.rtpPorts);
   const codecs = opts.codecs ? parseCodecs(opts.codecs) : undefined;
   const drainMs = seconds(opts.drain, '--drain') * 1000;
+  const http = parseHttp(opts, process.env);
   const logger = pino({ level: opts.logLevel, base: undefined });
   let server: ParleyServer;
   try {
@@ -84,6 +118,8 @@ export async function serveCommand(paths: string[], opts: ServeCliOptions, io: C
       recordings: opts.recordings,
       ...(codecs ? { codecs } : {}),
       logger,
+      ...(http ? { http } : {}),
+      watch: opts.watch,
     });
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -96,8 +132,14 @@ export async function serveCommand(paths: string[], opts: ServeCliOptions, io: C
   io.err(
     `parley: serving ${server.set.conferences.length} conference(s) from ${paths.join(' ')}; ` +
       `SIP on ${opts.advertise ?? opts.address}:${server.sip.udpPort} (UDP${opts.tcp ? ' and TCP' : ''}); ` +
-      `RTP ${rtp.portMin}-${rtp.portMax}; recordings in ${opts.recordings}. Stop with Ctrl-C.`,
+      `RTP ${rtp.portMin}-${rtp.portMax}; recordings in ${opts.recordings}` +
+      (server.control?.address
+        ? `; HTTP API on http://${server.control.address.host}:${server.control.address.port}/ (OpenAPI at /docs)`
+        : '') +
+      '. Reload with SIGHUP; stop with Ctrl-C.',
   );
+  const hup = () => void server.control?.config.reload('signal');
+  process.on('SIGHUP', hup);
   await new Promise<void>((resolve) => {
     let stopping: ReturnType<ParleyServer['stop']> | undefined;
     const stop = (signal: NodeJS.Signals) => {
@@ -112,6 +154,7 @@ export async function serveCommand(paths: string[], opts: ServeCliOptions, io: C
       void stopping.done.finally(() => {
         process.off('SIGTERM', stop);
         process.off('SIGINT', stop);
+        process.off('SIGHUP', hup);
         resolve();
       });
     };
