@@ -293,3 +293,49 @@ describe.each(CODECS)('jitter buffer with $codec', ({ codec, pt, rate }) => {
     expect(st.concealedFrames).toBeLessThanOrEqual(10);
   });
 });
+
+describe('jitter buffer under bursts', () => {
+  const pcmuStream = (slots: number) =>
+    new engine.ReceiveStream({ payloadTypes: { 0: { codec: 'pcmu' } }, jitter: { slots, minDelayMs: 40 } });
+
+  it('after a 600 ms network stall drops what is stale as late and plays on from the fresh packets', () => {
+    const s = pcmuStream(16);
+    // Packets 50–79 are held up and all arrive at 1601 ms; by then 50–78 were due.
+    const sched = toneStream(engine, { codec: 'pcmu', pt: 0, ptimeMs: 20, packets: 150, freq: 1030 }).map(
+      (p, k) => ({ ...p, at: k >= 50 && k < 80 ? 1601 : p.at + 1 }),
+    );
+    const frames = play(s, sched, 0, 3500);
+    const st = s.stats();
+    expect(st).toMatchObject({
+      late: 29,
+      lost: 0,
+      timestampJumps: 0,
+      resyncs: 0,
+      discarded: { late: 29, overflow: 0 },
+    });
+    const k = kinds(frames);
+    // The stall: five concealed frames fading out, then silence, then audio again.
+    expect(k.slice(2, 52)).toBe('a'.repeat(50));
+    expect(k.slice(52)).toMatch(/^c{5}s+a{70}/);
+    // The late packets pushed the target up and the playout back, within the maximum delay.
+    expect(st.targetDelayMs).toBe(200);
+    expect(st.stretchedFrames).toBeGreaterThan(0);
+    expect(st.stretchedFrames).toBeLessThanOrEqual(8);
+  });
+
+  it('bounds its size: a burst of more packets than slots evicts the oldest, counted, and the delay comes back down', () => {
+    const s = pcmuStream(16);
+    // 30 packets (600 ms) arrive 580 ms ahead of their time, all at once.
+    const sched = toneStream(engine, { codec: 'pcmu', pt: 0, ptimeMs: 20, packets: 150, freq: 1030 }).map(
+      (p, k) => ({ ...p, at: k >= 50 && k < 80 ? 1001 : p.at + 1 }),
+    );
+    const frames = play(s, sched, 0, 3500);
+    const st = s.stats();
+    expect(st.discarded.overflow).toBeGreaterThan(0);
+    expect(st.discarded.overflow).toBeLessThanOrEqual(30 - 16 + 2);
+    expect(frames.every((f) => f.pcm.length === 160)).toBe(true);
+    // Afterwards it plays on, with the delay back near its target.
+    expect(kinds(frames).slice(110, 150)).toMatch(/^[ac]+$/);
+    expect(st.currentDelayMs).toBeLessThanOrEqual(st.targetDelayMs + 40);
+  });
+});

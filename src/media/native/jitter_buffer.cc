@@ -14,7 +14,8 @@ constexpr double kMarginMs = 20;           // target = peak delay variation + th
 constexpr double kDecayMsPerSecond = 2;    // how fast the target shrinks once the jitter calms down
 constexpr double kHysteresisMs = 15;       // steer only when the delay is this far from the target
 constexpr int kSteerEveryPulls = 25;       // one drop or stretch per 500 ms at most (±4 % skew)
-constexpr int kLateRunResync = 10;         // this many late packets in a row: our playout is off
+constexpr int kLateRunResync = 10;         // this many late packets in a row, over at least
+constexpr int64_t kLateSpanMs = 200;       // this long: our playout is off
 constexpr double kJumpMs = 1000;           // timestamp this far from the playout point: a new timeline
 constexpr double kFrameMs = 20;
 }  // namespace
@@ -135,12 +136,14 @@ InsertResult JitterBuffer::insert(int64_t ext_seq, int64_t ext_ts, const uint8_t
   }
   double transit_ms = static_cast<double>(arrival_ms) - ts_to_ms(ext_ts);
 
-  // A new timeline: far from where we play, or behind it while the sequence moves on.
+  // A new timeline: far ahead of where we play, or a sequence number that moves on
+  // while the timestamp goes back. (Behind the play point alone is lateness: a burst
+  // after a network stall is consistent in sequence and timestamp, just late.)
   bool newer = ext_seq > max_seq_;
   if (playing_) {
     double ahead_ms = ts_to_ms(ext_ts - play_ts_);
-    // Behind: only a packet newer than all others says so; an old one is merely late.
-    bool jump = ahead_ms > kJumpMs + cfg_.max_delay_ms || (newer && ahead_ms < -(cfg_.max_delay_ms + kFrameMs));
+    bool backwards = newer && max_seq_ >= 0 && ext_ts < max_seq_ts_ - frame_ts_;
+    bool jump = ahead_ms > kJumpMs + cfg_.max_delay_ms || backwards;
     if (jump) {
       stats_.timestamp_jumps++;
       reset();
@@ -166,7 +169,10 @@ InsertResult JitterBuffer::insert(int64_t ext_seq, int64_t ext_ts, const uint8_t
     // No further than the maximum delay: what we hold back plus what we already wait.
     int room = static_cast<int>((cfg_.max_delay_ms - std::max(stats_.current_delay_ms, 0)) / kFrameMs);
     stretch_pending_ = std::max(stretch_pending_, std::min(frames, std::max(room, 0)));
-    if (++late_run_ < kLateRunResync) return InsertResult::Late;
+    // A burst after a network stall is late all at once; only lateness that goes on
+    // (a lasting shift in the path delay) re-anchors the playout.
+    if (late_run_++ == 0) first_late_ms_ = arrival_ms;
+    if (late_run_ < kLateRunResync || arrival_ms - first_late_ms_ < kLateSpanMs) return InsertResult::Late;
     stats_.resyncs++;
     reset();
   }
@@ -185,7 +191,10 @@ InsertResult JitterBuffer::insert(int64_t ext_seq, int64_t ext_ts, const uint8_t
   if (len > 0) std::memcpy(s.data.data(), payload, len);
   count_++;
   if (count_ == 1 && !playing_) first_arrival_ms_ = arrival_ms;
-  if (ext_seq > max_seq_) max_seq_ = ext_seq;
+  if (ext_seq > max_seq_) {
+    max_seq_ = ext_seq;
+    max_seq_ts_ = ext_ts;
+  }
 
   if (playing_ && pulled_) {
     // How long this packet waits before its first sample plays.
@@ -193,6 +202,8 @@ InsertResult JitterBuffer::insert(int64_t ext_seq, int64_t ext_ts, const uint8_t
                                                                          static_cast<double>(arrival_ms));
     window_max_lead_ms_ = window_has_lead_ ? std::max(window_max_lead_ms_, lead) : lead;
     window_has_lead_ = true;
+    // Far more buffered than the maximum delay (a burst): shed it a frame per tick, not per window.
+    if (lead > cfg_.max_delay_ms + 2 * kFrameMs) drop_pending_ = true;
   }
   return InsertResult::Ok;
 }

@@ -41,13 +41,13 @@ struct JitterStats {
   int current_delay_ms = 0;
   uint64_t late = 0;
   uint64_t duplicates = 0;
-  uint64_t overflow = 0;
+  uint64_t overflow = 0;  // packets dropped for want of room: too large, or evicted by one a ring-length newer
   uint64_t concealed_frames = 0;
   uint64_t fec_frames = 0;
   uint64_t dropped_frames = 0;    // frames skipped to shrink the delay (sender fast, spike over)
   uint64_t stretched_frames = 0;  // frames inserted to grow the delay (sender slow, late packets)
   uint64_t timestamp_jumps = 0;   // re-anchored playout: timestamp far ahead, or behind while the sequence advances
-  uint64_t resyncs = 0;           // re-anchored playout: packets kept arriving late
+  uint64_t resyncs = 0;           // re-anchored playout: packets kept arriving late for 200 ms and more
   uint64_t decode_errors = 0;
 };
 
@@ -119,6 +119,7 @@ class JitterBuffer {
   int64_t max_non_audio_ = -1;
   size_t count_ = 0;
   int64_t max_seq_ = -1;  // highest sequence number inserted since the anchor
+  int64_t max_seq_ts_ = 0;  // and its timestamp
 
   // PCM decoded ahead of the playout point, and what each sample is (audio, concealed, silence).
   std::vector<int16_t> fifo_;
@@ -135,6 +136,7 @@ class JitterBuffer {
   bool pulled_ = false;
   size_t concealed_run_ = 0;  // consecutive concealed samples
   int late_run_ = 0;
+  int64_t first_late_ms_ = 0;  // arrival of the first packet of the current late run
 
   // Delay steering.
   double target_ms_ = 40;

@@ -242,8 +242,7 @@ void ReceiveStream::on_packet(const uint8_t* data, size_t len, int64_t arrival_m
       break;
     case InsertResult::Overflow:
     case InsertResult::TooLarge:
-      stats_.discarded.overflow++;
-      break;
+      break;  // counted by the jitter buffer, with the packets it evicts
   }
 }
 
@@ -266,6 +265,7 @@ ReceiveStats ReceiveStream::stats() const {
     s.ext_highest_seq = cycles_ + max_seq_;
   }
   s.late += j.late;
+  s.discarded.overflow = j.overflow;
   s.jitter_ms = jitter_ts_ * 1000.0 / jitter_clock_;
   s.target_delay_ms = j.target_delay_ms;
   s.current_delay_ms = j.current_delay_ms;
