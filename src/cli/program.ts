@@ -83,6 +83,13 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
     .option('--codecs <list>', 'codec preference, e.g. opus,g722,pcmu,pcma')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .option('--drain <seconds>', 'on SIGTERM, how long calls may go on before they are ended', '30')
+    .option('--rt-priority <n>', 'real-time priority (1-99) for the media engine thread; 0 = normal', '0')
+    .option('--max-calls <n>', 'most concurrent SIP dialogs; more get 503 (default 1000)')
+    .option('--sip-rate <n>', 'new SIP transactions per second from one address; more get 503 (default 20)')
+    .option(
+      '--sip-trusted <ips>',
+      'comma-separated addresses exempt from the per-address rate (trunks, proxies)',
+    )
     .option('--http <host:port>', 'HTTP API and management page address, or none', '127.0.0.1:8080')
     .option(
       '--http-token <token>',

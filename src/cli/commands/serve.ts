@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import pino from 'pino';
 import type { HttpOptions } from '../../api/control-plane.js';
 import { type ApiToken, parseTokens } from '../../api/tokens.js';
@@ -21,6 +22,42 @@ export interface ServeCliOptions {
   httpInsecure?: boolean;
   watch: boolean;
   drain: string;
+  rtPriority: string;
+  maxCalls?: string;
+  sipRate?: string;
+  sipTrusted?: string;
+}
+
+function count(text: string, what: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`${what}: "${text}" is not a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/** SIP guard limits from the flags that set them; the rest keep their defaults. */
+export function sipLimitsFrom(opts: Pick<ServeCliOptions, 'maxCalls' | 'sipRate' | 'sipTrusted'>) {
+  const limits: {
+    maxDialogs?: number;
+    transactionsPerSecond?: number;
+    transactionBurst?: number;
+    rateLimitExempt?: string[];
+  } = {};
+  if (opts.maxCalls !== undefined) limits.maxDialogs = count(opts.maxCalls, '--max-calls', 1, 1_000_000);
+  if (opts.sipRate !== undefined) {
+    limits.transactionsPerSecond = count(opts.sipRate, '--sip-rate', 1, 100_000);
+    limits.transactionBurst = limits.transactionsPerSecond * 2;
+  }
+  if (opts.sipTrusted !== undefined) {
+    const list = opts.sipTrusted
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean);
+    for (const a of list)
+      if (isIP(a) === 0) throw new UsageError(`--sip-trusted: "${a}" is not an IP address`);
+    limits.rateLimitExempt = list;
+  }
+  return limits;
 }
 
 function seconds(text: string, what: string): number {
@@ -97,6 +134,8 @@ export async function serveCommand(paths: string[], opts: ServeCliOptions, io: C
   const rtp = parseRtpPorts(opts.rtpPorts);
   const codecs = opts.codecs ? parseCodecs(opts.codecs) : undefined;
   const drainMs = seconds(opts.drain, '--drain') * 1000;
+  const rtPriority = count(opts.rtPriority, '--rt-priority', 0, 99);
+  const sipLimits = sipLimitsFrom(opts);
   const http = parseHttp(opts, process.env);
   const logger = pino({ level: opts.logLevel, base: undefined });
   let server: ParleyServer;
@@ -108,12 +147,14 @@ export async function serveCommand(paths: string[], opts: ServeCliOptions, io: C
         udpPort: sipPort,
         tcpPort: opts.tcp ? sipPort : false,
         ...(opts.advertise ? { advertise: opts.advertise } : {}),
+        limits: sipLimits,
       },
       rtp: {
         address: opts.address,
         ...rtp,
         ...(opts.advertise ? { advertise: opts.advertise } : {}),
         latching: opts.latching ?? false,
+        realtimePriority: rtPriority,
       },
       recordings: opts.recordings,
       ...(codecs ? { codecs } : {}),

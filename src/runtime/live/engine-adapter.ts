@@ -7,6 +7,7 @@ export interface EngineSettings {
   portMin: number;
   portMax: number;
   rtpTimeoutMs: number;
+  realtimePriority: number;
 }
 
 function routing(r: EngineRouting) {

@@ -10,6 +10,7 @@ import { compilePaths, type Diagnostic } from '../../compiler/index.js';
 import type { CompiledSet } from '../../compiler/ir.js';
 import { PromptLibrary } from '../../media/prompt-library.js';
 import { EspeakTts, type TtsEngine } from '../../media/tts.js';
+import type { SipLimits } from '../../sip/guard/limits.js';
 import type { InboundCall } from '../../sip/inbound.js';
 import type { CodecPref } from '../../sip/sdp.js';
 import { SipServer } from '../../sip/server.js';
@@ -36,6 +37,8 @@ export interface ServerOptions {
     tcpPort?: number | false;
     /** Address written into Via/Contact when `address` is a wildcard. */
     advertise?: string;
+    /** Rate limits, caps and timeouts of the SIP side (src/sip/guard/limits.ts); defaults apply. */
+    limits?: Partial<SipLimits>;
   };
   rtp: {
     address: string;
@@ -45,6 +48,8 @@ export interface ServerOptions {
     advertise?: string;
     /** Symmetric RTP (learn the far end's address from its first valid packets). Default false. */
     latching?: boolean;
+    /** Real-time (SCHED_FIFO) priority of the engine thread, 1–99; 0 (default) leaves it at normal priority. */
+    realtimePriority?: number;
     /** Seconds without RTP before a call is ended; 0 disables. Default 30. */
     timeoutSeconds?: number;
   };
@@ -118,6 +123,7 @@ export class ParleyServer {
         portMin: options.rtp.portMin,
         portMax: options.rtp.portMax,
         rtpTimeoutMs: (options.rtp.timeoutSeconds ?? 30) * 1000,
+        realtimePriority: options.rtp.realtimePriority ?? 0,
       },
       (event) => port?.onEngineEvent(event),
     );
@@ -134,6 +140,7 @@ export class ParleyServer {
         ...(options.sip.advertise ? { advertise: options.sip.advertise } : {}),
         udpPort: options.sip.udpPort ?? 5060,
         tcpPort: options.sip.tcpPort ?? 5060,
+        ...(options.sip.limits ? { limits: options.sip.limits } : {}),
         logger,
         ...(options.codecs ? { mediaPrefs: options.codecs } : {}),
       });

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { parseCodecs, parseRtpPorts, sipLimitsFrom } from '../../src/cli/commands/serve.js';
+import { UsageError } from '../../src/cli/io.js';
+
+describe('parley serve options', () => {
+  it('reads an RTP port range and refuses nonsense with the flag named', () => {
+    expect(parseRtpPorts('20000-29999')).toEqual({ portMin: 20000, portMax: 29999 });
+    expect(() => parseRtpPorts('29999-20000')).toThrow(
+      /--rtp-ports: 29999-20000 must be an increasing range/,
+    );
+    expect(() => parseRtpPorts('80-90')).toThrow(UsageError);
+    expect(() => parseRtpPorts('lots')).toThrow(/not a range like 20000-29999/);
+  });
+
+  it('reads a codec preference list', () => {
+    expect(parseCodecs('G722, pcmu')).toEqual(['g722', 'pcmu']);
+    expect(() => parseCodecs('pcmu,gsm')).toThrow(/unknown codec "gsm"/);
+  });
+
+  it('turns the SIP limit flags into guard limits, leaving the rest to the defaults', () => {
+    expect(sipLimitsFrom({})).toEqual({});
+    expect(sipLimitsFrom({ maxCalls: '200', sipRate: '50', sipTrusted: '10.0.0.1, 10.0.0.2' })).toEqual({
+      maxDialogs: 200,
+      transactionsPerSecond: 50,
+      transactionBurst: 100,
+      rateLimitExempt: ['10.0.0.1', '10.0.0.2'],
+    });
+    expect(() => sipLimitsFrom({ maxCalls: '0' })).toThrow(/--max-calls: "0" is not a whole number from 1/);
+    expect(() => sipLimitsFrom({ sipTrusted: 'trunk.example.com' })).toThrow(/not an IP address/);
+  });
+});
