@@ -1,0 +1,90 @@
+/**
+ * The HTTP API driving real SIP: start a conference, dial a baresip client out into it,
+ * let a second client call in, record the mix, mute the dialled client (its 880 Hz tone
+ * leaves the mix while the caller's 440 Hz stays), stop the recording, download the WAV
+ * over the API and find the tones where they belong.
+ */
+
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Baresip, haveBaresip, stopAllBaresip } from '../support/baresip.js';
+import { describePcm, readWav, slice, toneShare } from '../support/wav.js';
+import { json } from './harness.js';
+import { type Live, startLive, until } from './live.js';
+
+const enabled = haveBaresip();
+const HEARD = 0.05;
+const ABSENT = 0.005;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(!enabled)('API scenario with real SIP clients', () => {
+  let live: Live;
+  beforeAll(async () => {
+    live = await startLive({ rtp: { portMin: 32000, portMax: 32199 } });
+  });
+  afterAll(async () => {
+    await stopAllBaresip();
+    await live?.stop();
+  });
+
+  it('starts, dials out, mutes, records and serves the WAV with the right tones', async () => {
+    const started = await live.req('POST', '/v1/conferences', { name: 'team-1357' });
+    expect(started.status).toBe(201);
+
+    const bob = await Baresip.start({ user: 'bob', tone: 880, autoAnswer: true, codecs: ['pcmu'] });
+    const dialled = await live.req('POST', '/v1/conferences/team-1357/participants', {
+      to: bob.uri,
+      timeout: 10,
+    });
+    expect(dialled.status, await dialled.clone().text()).toBe(201);
+    const { participant: bobId } = await json(dialled);
+    expect(bobId).toMatch(/\S/);
+
+    const alice = await Baresip.start({ user: 'alice', tone: 440, codecs: ['pcmu'] });
+    await alice.dial(live.uri('conf-1357'));
+    await alice.established();
+    const view = await until(
+      async () => {
+        const v = await live.get('/v1/conferences/team-1357');
+        return v.participants.length === 2 ? v : undefined;
+      },
+      'both participants in the conference',
+      10_000,
+      () => live.logTail(),
+    );
+    expect(view.participants.map((p: { codec: string }) => p.codec)).toEqual(['pcmu', 'pcmu']);
+
+    const rec = await live.req('POST', '/v1/conferences/team-1357/recordings', { file: 'api-scenario.wav' });
+    expect(rec.status).toBe(201);
+    const { id: recId } = await json(rec);
+    const t0 = Date.now();
+    await sleep(3000);
+    const mute = await live.req('POST', `/v1/conferences/team-1357/participants/${bobId}/mute`);
+    expect((await json(mute)).muted).toBe(true);
+    const tMute = (Date.now() - t0) / 1000;
+    await sleep(3000);
+    const stop = await live.req('DELETE', `/v1/conferences/team-1357/recordings/${recId}`);
+    expect(stop.status).toBe(200);
+    const stopped = await json(stop);
+    expect(stopped.file).toBe('api-scenario.wav');
+    expect(stopped.duration).toBeGreaterThan(5);
+
+    const list = await live.get('/v1/recordings');
+    expect(list.recordings.map((r: { id: string }) => r.id)).toContain('api-scenario.wav');
+    const res = await live.req('GET', '/v1/recordings/api-scenario.wav');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^audio\/(x-)?wav/);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'parley-dl-')), 'mix.wav');
+    writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+    const pcm = readWav(file);
+    const why = `${describePcm(pcm, [440, 880])}\n${live.logTail(30)}`;
+    const before = slice(pcm, 0.5, tMute - 0.3);
+    const after = slice(pcm, tMute + 0.5);
+    expect(toneShare(before, 440), why).toBeGreaterThan(HEARD);
+    expect(toneShare(before, 880), why).toBeGreaterThan(HEARD);
+    expect(toneShare(after, 440), why).toBeGreaterThan(HEARD);
+    expect(toneShare(after, 880), why).toBeLessThan(ABSENT);
+  }, 60_000);
+});
