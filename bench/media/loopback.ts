@@ -223,6 +223,7 @@ async function main(): Promise<void> {
         ticks: after.ticks - before.ticks,
         maxLateUs: after.maxLateUs,
         tickWorkUs: { last: after.tickWorkLastUs, p99: after.tickWorkP99Us, max: after.tickWorkMaxUs },
+        tickCpuUs: { mean: after.tickCpuMeanUs, max: after.tickCpuMaxUs },
         mixUs: { last: conf.mixLastUs, max: conf.mixMaxUs },
         mixGroups: conf.groups,
         encoders: after.encoders,

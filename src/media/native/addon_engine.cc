@@ -489,6 +489,9 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     o.Set("tickWorkLastUs", static_cast<double>(s.clock.work_last_us));
     o.Set("tickWorkMaxUs", static_cast<double>(s.clock.work_max_us));
     o.Set("tickWorkP99Us", static_cast<double>(s.clock.work_p99_us));
+    o.Set("tickCpuLastUs", static_cast<double>(s.clock.cpu_last_us));
+    o.Set("tickCpuMaxUs", static_cast<double>(s.clock.cpu_max_us));
+    o.Set("tickCpuMeanUs", static_cast<double>(s.clock.cpu_mean_us));
     o.Set("endpoints", static_cast<double>(s.endpoints));
     o.Set("conferences", static_cast<double>(s.conferences));
     o.Set("encoders", static_cast<double>(s.encoders));

@@ -11,6 +11,12 @@ int64_t monotonic_ns() {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+int64_t thread_cpu_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
 MediaClock::MediaClock(int64_t period_ns, int64_t late_threshold_ns)
     : period_(period_ns), late_threshold_(late_threshold_ns) {}
 
@@ -27,6 +33,7 @@ void MediaClock::sleep_until_deadline() const {
 
 void MediaClock::begin_tick() {
   tick_start_ = monotonic_ns();
+  cpu_start_ = thread_cpu_ns();
   int64_t late = tick_start_ - next_;
   if (late > max_late_) max_late_ = late;
   last_late_ = late > late_threshold_;
@@ -37,6 +44,9 @@ void MediaClock::begin_tick() {
 
 void MediaClock::end_tick() {
   work_last_ = monotonic_ns() - tick_start_;
+  cpu_last_ = thread_cpu_ns() - cpu_start_;
+  cpu_total_ += cpu_last_;
+  if (cpu_last_ > cpu_max_) cpu_max_ = cpu_last_;
   if (work_last_ > work_max_) work_max_ = work_last_;
   int64_t bucket = work_last_ / 1000 / kBucketUs;
   histogram_[static_cast<size_t>(bucket < kBuckets - 1 ? bucket : kBuckets - 1)]++;
@@ -49,6 +59,9 @@ ClockStats MediaClock::stats() const {
   s.max_late_us = max_late_ / 1000;
   s.work_last_us = work_last_ / 1000;
   s.work_max_us = work_max_ / 1000;
+  s.cpu_last_us = cpu_last_ / 1000;
+  s.cpu_max_us = cpu_max_ / 1000;
+  s.cpu_mean_us = ticks_ == 0 ? 0 : cpu_total_ / static_cast<int64_t>(ticks_) / 1000;
   uint64_t total = 0;
   for (uint64_t n : histogram_) total += n;
   // p99 is the upper edge of the bucket where the cumulative count reaches 99 %.

@@ -11,6 +11,8 @@ namespace parley {
 
 /** Nanoseconds on CLOCK_MONOTONIC. */
 int64_t monotonic_ns();
+/** CPU time of the calling thread, in ns. */
+int64_t thread_cpu_ns();
 
 struct ClockStats {
   uint64_t ticks;
@@ -20,6 +22,10 @@ struct ClockStats {
   int64_t work_last_us;
   int64_t work_max_us;
   int64_t work_p99_us;
+  /** CPU time the engine thread spent in the ticks (wall time minus preemption): last, max, mean. */
+  int64_t cpu_last_us;
+  int64_t cpu_max_us;
+  int64_t cpu_mean_us;
   /** Time since the first deadline, in ns. */
   int64_t elapsed_ns;
 };
@@ -48,6 +54,10 @@ class MediaClock {
   int64_t first_ = 0;
   int64_t next_ = 0;
   int64_t tick_start_ = 0;
+  int64_t cpu_start_ = 0;
+  int64_t cpu_last_ = 0;
+  int64_t cpu_max_ = 0;
+  int64_t cpu_total_ = 0;
   uint64_t ticks_ = 0;
   uint64_t late_ = 0;
   bool last_late_ = false;
