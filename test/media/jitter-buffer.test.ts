@@ -323,6 +323,22 @@ describe('jitter buffer under bursts', () => {
     expect(st.stretchedFrames).toBeLessThanOrEqual(8);
   });
 
+  it('re-anchors when the path delay grows for good, after lateness that lasts', () => {
+    const s = pcmuStream(48);
+    // From packet 50 on, every packet takes 500 ms longer.
+    const sched = toneStream(engine, { codec: 'pcmu', pt: 0, ptimeMs: 20, packets: 200, freq: 1030 }).map(
+      (p, k) => ({ ...p, at: p.at + 1 + (k >= 50 ? 500 : 0) }),
+    );
+    const frames = play(s, sched, 0, 5000);
+    const st = s.stats();
+    // Ten late packets over more than 200 ms, then the playout starts over from the next.
+    expect(st).toMatchObject({ resyncs: 1, late: 10, discarded: { late: 10 }, timestampJumps: 0 });
+    const k = kinds(frames);
+    expect(k.slice(2, 52)).toBe('a'.repeat(50));
+    // The gap: the old timeline runs dry, then everything from the re-anchor on plays.
+    expect(k.slice(52)).toMatch(/^c{5}s+a{130}/);
+  });
+
   it('bounds its size: a burst of more packets than slots evicts the oldest, counted, and the delay comes back down', () => {
     const s = pcmuStream(16);
     // 30 packets (600 ms) arrive 580 ms ahead of their time, all at once.

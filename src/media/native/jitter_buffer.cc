@@ -160,7 +160,6 @@ InsertResult JitterBuffer::insert(int64_t ext_seq, int64_t ext_ts, const uint8_t
     return InsertResult::Duplicate;
   }
   if (playing_ && (ext_ts < decoded_ts_ || ext_seq <= last_seq_)) {
-    stats_.late++;
     // The play point is too close to the arrivals: hold it back by the lateness now,
     // and after a run of late packets start over from this one.
     // Clamped before the conversion: a bogus timestamp may put it anywhere.
@@ -172,7 +171,10 @@ InsertResult JitterBuffer::insert(int64_t ext_seq, int64_t ext_ts, const uint8_t
     // A burst after a network stall is late all at once; only lateness that goes on
     // (a lasting shift in the path delay) re-anchors the playout.
     if (late_run_++ == 0) first_late_ms_ = arrival_ms;
-    if (late_run_ < kLateRunResync || arrival_ms - first_late_ms_ < kLateSpanMs) return InsertResult::Late;
+    if (late_run_ < kLateRunResync || arrival_ms - first_late_ms_ < kLateSpanMs) {
+      stats_.late++;
+      return InsertResult::Late;
+    }
     stats_.resyncs++;
     reset();
   }
