@@ -175,7 +175,7 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
     if (response.status >= 300) {
       if (response.status === 481 || response.status === 408)
         this.finish('timeout', `${method} got ${response.status}`);
-      throw new Error(`${method} answered ${response.status} ${response.reason}`);
+      throw new SipRequestError(method, response.status, response.reason);
     }
     return response;
   }
@@ -186,7 +186,9 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
    */
   async updateMedia(local: LocalMedia): Promise<NegotiatedMedia> {
     const dialog = this.requireDialog('re-INVITE');
-    if (this.incomingOffer || this.outgoingOffer) throw new Error('an offer/answer exchange is in progress');
+    if (this.incomingOffer || this.outgoingOffer) {
+      throw new SipRequestError('re-INVITE', 491, 'an offer/answer exchange is in progress');
+    }
     this.outgoingOffer = true;
     try {
       const { sdp, offered } = this.sdp.offer(local, local.codecs ?? this.stack.prefs);
@@ -204,7 +206,7 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
       }
       if (response.status === 481 || response.status === 408)
         this.finish('timeout', `re-INVITE got ${response.status}`);
-      throw new Error(`re-INVITE answered ${response.status} ${response.reason}`);
+      throw new SipRequestError('re-INVITE', response.status, response.reason);
     } finally {
       this.outgoingOffer = false;
     }
@@ -570,16 +572,19 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
     clearTimeout(this.sessionTimer);
     if (this.ended) return;
     if (weRefresh) {
-      this.sessionTimer = setTimeout(
-        () => {
-          if (!this.local) return;
-          this.updateMedia(this.local).catch((err: Error) => {
-            this.log.warn({ err: err.message }, 'session refresh failed: ending the call');
-            void this.sendBye('timeout', 'session refresh failed');
-          });
-        },
-        (se.seconds * 1000) / 2,
-      );
+      const refresh = (attempt: number): void => {
+        if (this.ended || !this.local) return;
+        this.updateMedia(this.local).catch((err: unknown) => {
+          if (err instanceof SipRequestError && err.status === 491 && attempt < 3) {
+            // Glare (RFC 3261 14.1): try again after 2.1–4 s rather than give the call up.
+            this.sessionTimer = setTimeout(() => refresh(attempt + 1), 2100 + Math.random() * 1900);
+            return;
+          }
+          this.log.warn({ err: (err as Error).message }, 'session refresh failed: ending the call');
+          void this.sendBye('timeout', 'session refresh failed');
+        });
+      };
+      this.sessionTimer = setTimeout(() => refresh(0), (se.seconds * 1000) / 2);
     } else {
       const wait = se.seconds - Math.min(32, se.seconds / 3);
       this.sessionTimer = setTimeout(() => {
@@ -588,6 +593,18 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
       }, wait * 1000);
     }
     this.sessionTimer.unref?.();
+  }
+}
+
+/** A non-2xx final response to one of our in-dialog requests (or 491 when our own exchange is pending). */
+export class SipRequestError extends Error {
+  constructor(
+    readonly method: string,
+    readonly status: number,
+    readonly reason: string,
+  ) {
+    super(`${method} answered ${status} ${reason}`);
+    this.name = 'SipRequestError';
   }
 }
 

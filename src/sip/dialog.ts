@@ -44,7 +44,8 @@ export function makeVia(contact: LocalContact): SipHeaders['via'][number] {
   return {
     version: '2.0',
     protocol: contact.protocol,
-    host: contact.address,
+    // An IPv6 sent-by is written in brackets (RFC 3261 25.1 host = IPv6reference).
+    host: net.isIPv6(contact.address) ? `[${contact.address}]` : contact.address,
     port: contact.port,
     params: { branch: newBranch(), rport: null },
   };

@@ -1,5 +1,5 @@
 /** SIP signalling: the server (UAS and UAC), calls, SDP offer/answer. Media-agnostic. */
-export { type CallEvents, type EndedBy, MIN_SE, SipCall } from './call.js';
+export { type CallEvents, type EndedBy, MIN_SE, SipCall, SipRequestError } from './call.js';
 export { InboundCall, type InboundState } from './inbound.js';
 export type { Logger } from './logger.js';
 export { type DialOptions, type DialOutcome, type DialTarget, dialTarget, OutboundCall } from './outbound.js';

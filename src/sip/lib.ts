@@ -92,12 +92,38 @@ export function makeTransactionLayer(): TransactionLayer {
 export function parseUri(uri: string): SipUri | undefined {
   if (typeof uri !== 'string' || uri.length > 2048) return undefined;
   try {
-    const parsed = sip.parseUri(uri);
+    const parsed = sip.parseUri(uri) ?? parseIpv6Uri(uri);
     if (!parsed) return undefined;
     return { ...parsed, ...(Number.isFinite(parsed.port) ? {} : { port: undefined }) };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The package's URI grammar has no IPv6 references (`sip:bob@[::1]:5060`); this covers them with
+ * the host kept in brackets, so stringifyUri writes it back correctly.
+ */
+function parseIpv6Uri(uri: string): SipUri | undefined {
+  const m =
+    /^(sips?):(?:([^\s>:@]+)(?::([^\s@>]+))?@)?(\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?((?:;[^\s=?>;]+(?:=[^\s?;]+)?)*)$/.exec(
+      uri,
+    );
+  if (!m) return undefined;
+  const params: Record<string, string | null> = {};
+  for (const p of (m[6] ?? '').split(';').filter((x) => x !== '')) {
+    const [name, value] = p.split('=');
+    params[name!] = value ?? null;
+  }
+  return {
+    schema: m[1]!,
+    ...(m[2] ? { user: m[2] } : {}),
+    ...(m[3] ? { password: m[3] } : {}),
+    host: m[4]!,
+    ...(m[5] ? { port: Number(m[5]) } : {}),
+    params,
+    headers: {},
+  };
 }
 
 export function stringifyUri(uri: SipUri): string {

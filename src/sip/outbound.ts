@@ -3,6 +3,7 @@
  * proxy, digest authentication on 401/407, ringing and early media reported, CANCEL on ring
  * timeout or abort, ACK for the 2xx; the outcome is answered, busy, no-answer or failed.
  */
+import net from 'node:net';
 import { SipCall } from './call.js';
 import { contactUri, Dialog, type LocalContact, makeVia, resolveHop } from './dialog.js';
 import { parseUri, randomToken, signRequest, uriString } from './lib.js';
@@ -143,7 +144,8 @@ export async function dial(
   const callId = `${randomToken(16)}@parley`;
   const log = withFields(logger, { callId });
   const fromTag = randomToken(12);
-  const fromUri = options.from ?? `sip:parley@${contact.address}`;
+  const fromUri =
+    options.from ?? `sip:parley@${net.isIPv6(contact.address) ? `[${contact.address}]` : contact.address}`;
   const { sdp, offered } = new SdpSession().offer(options.local, options.local.codecs ?? stack.prefs);
   let seq = 1;
 

@@ -145,7 +145,7 @@ export class SipTransport {
   responseTarget(request: SipRequest, source: Remote): Remote {
     const via = request.headers.via[0];
     if (source.protocol === 'TCP' || !via) return source;
-    const address = via.params.received ?? via.host;
+    const address = (via.params.received ?? via.host).replace(/^\[(.*)\]$/, '$1');
     const rport = via.params.rport ? Number(via.params.rport) : undefined;
     return { protocol: 'UDP', address, port: rport ?? via.port ?? 5060 };
   }
@@ -331,7 +331,7 @@ export class SipTransport {
 export function stampVia(request: SipRequest, source: Remote): void {
   const via = request.headers.via?.[0];
   if (!via) return;
-  if (via.host !== source.address) via.params.received = source.address;
+  if (via.host.replace(/^\[(.*)\]$/, '$1') !== source.address) via.params.received = source.address;
   if ('rport' in via.params && via.params.rport === null) {
     via.params.rport = String(source.port);
     via.params.received = source.address;
