@@ -40,12 +40,14 @@ VadResult Conference::feed(uint32_t id, const int16_t* pcm, int rate, FrameKind 
   auto it = members_.find(id);
   if (it == members_.end()) return VadResult{-100, false, false};
   MemberState& s = it->second;
-  s.in_conv.convert(rate, this->rate(), pcm, s.frame.data());
-  VadResult v = s.vad.process(s.frame.data(), s.frame.size());
+  // The detector measures energy, so it runs at the codec's rate: no resampling needed for it.
+  VadResult v = s.vad.process(pcm, static_cast<size_t>(rate / 50));
   s.level = v.level;
   s.talking = v.talking;
-  // Silence costs the mixer nothing: only frames with audio are ranked.
-  if (kind != FrameKind::Silence) mixer_.input(id, s.frame.data());
+  // Muted and silent members cost no resampling and nothing in the mixer (most of a large conference).
+  if (kind == FrameKind::Silence || s.routing.muted) return v;
+  s.in_conv.convert(rate, this->rate(), pcm, s.frame.data());
+  mixer_.input(id, s.frame.data());
   return v;
 }
 
