@@ -71,18 +71,26 @@ describe.skipIf(!haveSipp())('SIP UAS against sipp', () => {
     expect(ended).toEqual([{ by: 'remote' }]);
   });
 
-  it('hangs up from our side: BYE to the caller', async () => {
-    server.onInvite((call) => {
-      track(call);
-      call.answer(LOCAL).then(
-        () => setTimeout(() => void call.hangup(), 100),
-        () => {},
-      );
+  for (const transport of ['u1', 't1'] as const) {
+    it(`hangs up from our side: BYE to the caller (${transport === 'u1' ? 'UDP' : 'TCP, on its connection'})`, async () => {
+      server.onInvite((call) => {
+        track(call);
+        call.answer(LOCAL).then(
+          () => setTimeout(() => void call.hangup(), 100),
+          () => {},
+        );
+      });
+      const port = transport === 'u1' ? server.udpPort : server.tcpPort;
+      const run = await runSipp({
+        scenario: 'uac-call-server-bye.xml',
+        target: `127.0.0.1:${port}`,
+        transport,
+      });
+      const result = await run.done;
+      expect(result.code, describeRun(result)).toBe(0);
+      expect(ended).toEqual([{ by: 'local' }]);
     });
-    const result = await (await runSipp({ scenario: 'uac-call-server-bye.xml', target: target() })).done;
-    expect(result.code, describeRun(result)).toBe(0);
-    expect(ended).toEqual([{ by: 'local' }]);
-  });
+  }
 
   it('early media: 183 with the answer, then the same answer in the 200', async () => {
     const early: unknown[] = [];
