@@ -22,13 +22,15 @@ const engine = loadNativeEngine();
 const CODECS = [
   { codec: 'pcmu', pt: 0, rate: 8000 },
   { codec: 'opus', pt: 111, rate: 48000 },
+  // G.722: 16 kHz PCM on an 8 kHz RTP clock, two samples per timestamp unit.
+  { codec: 'g722', pt: 9, rate: 16000 },
 ] as const;
 
 /**
  * A receive stream; `steady` keeps the target delay at 40 ms so that no frame is dropped
  * as the target shrinks, for the tests where exact frame accounting is the point.
  */
-function stream(codec: 'pcmu' | 'opus', pt: number, steady = true) {
+function stream(codec: 'pcmu' | 'opus' | 'g722', pt: number, steady = true) {
   return new engine.ReceiveStream({
     payloadTypes: { [pt]: { codec } },
     jitter: steady ? { minDelayMs: 40, initialDelayMs: 40 } : {},
@@ -89,7 +91,9 @@ const count = (k: string, c: string) => k.split(c).length - 1;
 const kinds = (frames: Frame[]) => frames.map((f) => f.kind[0]).join('');
 
 describe.each(CODECS)('jitter buffer with $codec', ({ codec, pt, rate }) => {
-  const settle = codec === 'opus' ? 2 : 0;
+  // Frames after a start or a gap that may still be off: Opus warms up, and G.722's
+  // ADPCM state diverges from the encoder's over a lost packet and re-adapts.
+  const settle = codec === 'opus' ? 2 : codec === 'g722' ? 1 : 0;
 
   it('plays an in-order stream gap-free after the initial delay', () => {
     const s = stream(codec, pt);
