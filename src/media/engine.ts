@@ -16,6 +16,7 @@ export type MediaEngineErrorCode =
   | 'UNKNOWN_CONFERENCE'
   | 'UNKNOWN_PLAYER'
   | 'UNKNOWN_RECORDER'
+  | 'UNKNOWN_BUFFER'
   | 'CONFERENCE_EXISTS'
   | 'ALREADY_MEMBER'
   | 'NOT_MEMBER'
@@ -90,6 +91,13 @@ export interface Routing {
 }
 
 export type PlayTarget = { endpoint: number } | { conference: string };
+
+/** PCM held by the engine for many plays (engine.createBuffer); release it when no longer needed. */
+export interface PcmBuffer {
+  readonly id: number;
+  readonly rate: number;
+  readonly durationMs: number;
+}
 export type RecordTarget = { conference: string } | { endpoint: number };
 export type LinkDirection = 'both' | 'in' | 'out';
 
@@ -187,8 +195,10 @@ interface NativeMediaEngine {
   leave(name: string, id: number): void;
   link(a: string, b: string, direction: LinkDirection): void;
   unlink(a: string, b: string): void;
-  playToEndpoint(id: number, pcm: Int16Array, rate: number, loop: boolean): number;
-  playToConference(name: string, pcm: Int16Array, rate: number, loop: boolean): number;
+  playToEndpoint(id: number, pcm: Int16Array | number, rate: number, loop: boolean): number;
+  playToConference(name: string, pcm: Int16Array | number, rate: number, loop: boolean): number;
+  createBuffer(pcm: Int16Array, rate: number): number;
+  releaseBuffer(id: number): void;
   stopPlayer(id: number): void;
   recordConference(name: string, path: string): number;
   recordEndpoint(id: number, path: string, direction: 'in' | 'out' | 'both'): number;
@@ -227,6 +237,7 @@ const CODES = new Set<string>([
   'UNKNOWN_CONFERENCE',
   'UNKNOWN_PLAYER',
   'UNKNOWN_RECORDER',
+  'UNKNOWN_BUFFER',
   'CONFERENCE_EXISTS',
   'ALREADY_MEMBER',
   'NOT_MEMBER',
@@ -445,14 +456,37 @@ export class MediaEngine {
 
   // ── players and recorders ──
 
-  /** Plays PCM (copied once) to one endpoint or into a conference's mix; returns the player id. */
-  play(target: PlayTarget, pcm: Int16Array, rate: number, options: { loop?: boolean } = {}): number {
-    if (!(pcm instanceof Int16Array)) bad('pcm must be an Int16Array');
+  /**
+   * Plays PCM to one endpoint or into a conference's mix; returns the player id. An Int16Array
+   * (with its rate) is copied for this play; a PcmBuffer is shared by all its plays.
+   */
+  play(
+    target: PlayTarget,
+    pcm: Int16Array | PcmBuffer,
+    rate: number,
+    options: { loop?: boolean } = {},
+  ): number {
+    let source: Int16Array | number;
+    if (pcm instanceof Int16Array) source = pcm;
+    else if (pcm && typeof pcm.id === 'number') source = pcm.id;
+    else return bad('pcm must be an Int16Array or a PcmBuffer');
     const loop = options.loop ?? false;
-    if ('endpoint' in target) return this.#call((n) => n.playToEndpoint(target.endpoint, pcm, rate, loop));
+    if ('endpoint' in target) return this.#call((n) => n.playToEndpoint(target.endpoint, source, rate, loop));
     if ('conference' in target)
-      return this.#call((n) => n.playToConference(target.conference, pcm, rate, loop));
+      return this.#call((n) => n.playToConference(target.conference, source, rate, loop));
     return bad('play target must name an endpoint or a conference');
+  }
+
+  /** Copies PCM into the engine once, for prompts played to many endpoints or many times. */
+  createBuffer(pcm: Int16Array, rate: number): PcmBuffer {
+    if (!(pcm instanceof Int16Array)) bad('pcm must be an Int16Array');
+    const id = this.#call((n) => n.createBuffer(pcm, rate));
+    return { id, rate, durationMs: (pcm.length * 1000) / rate };
+  }
+
+  /** Forgets a buffer; players still playing it finish normally. */
+  releaseBuffer(buffer: PcmBuffer): void {
+    this.#call((n) => n.releaseBuffer(buffer.id));
   }
 
   stopPlayer(id: number): void {

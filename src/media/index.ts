@@ -13,6 +13,7 @@ export {
   type MediaEngineErrorCode,
   type MediaEngineOptions,
   type MediaEvent,
+  type PcmBuffer,
   type PlayTarget,
   type RecordTarget,
   type Routing,

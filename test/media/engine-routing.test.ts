@@ -188,3 +188,24 @@ describe('engine gain and direction', () => {
     expect(share(b, 1320, later)).toBeLessThan(ABSENT);
   });
 });
+
+describe('engine PCM buffers', () => {
+  it('one buffer played to several endpoints and into the conference; releasing it while playing is safe', async () => {
+    h = openEngine();
+    const { a, b, c } = await threeParties(h);
+    const buffer = h.engine.createBuffer(tone(2000, 8000, 8000 * 2, 6000), 8000);
+    expect(buffer.durationMs).toBe(2000);
+    const pa = h.engine.play({ endpoint: a.id }, buffer, buffer.rate);
+    const pb = h.engine.play({ endpoint: b.id }, buffer, buffer.rate);
+    h.engine.releaseBuffer(buffer);
+    const from = await window();
+    expect(share(a, 2000, from)).toBeGreaterThan(HEARD);
+    expect(share(b, 2000, from)).toBeGreaterThan(HEARD);
+    expect(share(c, 2000, from)).toBeLessThan(ABSENT);
+    expect(pa).not.toBe(pb);
+    expect(() => h?.engine.play({ conference: 'c' }, buffer, 8000)).toThrow(/no PCM buffer/);
+    expect(() => h?.engine.releaseBuffer(buffer)).toThrow(
+      expect.objectContaining({ code: 'UNKNOWN_BUFFER' }),
+    );
+  });
+});

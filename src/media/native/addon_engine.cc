@@ -151,6 +151,8 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
          InstanceMethod("playToEndpoint", &EngineWrap::PlayToEndpoint),
          InstanceMethod("playToConference", &EngineWrap::PlayToConference),
          InstanceMethod("stopPlayer", &EngineWrap::StopPlayer),
+         InstanceMethod("createBuffer", &EngineWrap::CreateBuffer),
+         InstanceMethod("releaseBuffer", &EngineWrap::ReleaseBuffer),
          InstanceMethod("recordConference", &EngineWrap::RecordConference),
          InstanceMethod("recordEndpoint", &EngineWrap::RecordEndpoint),
          InstanceMethod("stopRecorder", &EngineWrap::StopRecorder),
@@ -370,22 +372,52 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     return std::vector<int16_t>(a.Data(), a.Data() + a.ElementLength());
   }
 
+  // The PCM of a play: an Int16Array with its rate (copied once for this play), or a buffer id.
+  std::shared_ptr<const PcmBuffer> play_source(const Napi::CallbackInfo& info, size_t i) {
+    Napi::Env env = info.Env();
+    if (info.Length() > i && info[i].IsNumber()) {
+      uint32_t id = id_arg(info, i, "buffer id");
+      return guarded(env, [&](Engine& e) { return e.buffer(id); });
+    }
+    std::vector<int16_t> pcm = pcm_arg(info, i);
+    uint32_t rate = id_arg(info, i + 1, "rate");
+    try {
+      return std::make_shared<const PcmBuffer>(std::move(pcm), static_cast<int>(rate));
+    } catch (const std::invalid_argument& e) {
+      bad(env, e.what());
+    }
+  }
+
+  // createBuffer(Int16Array, rate) → id
+  Napi::Value CreateBuffer(const Napi::CallbackInfo& info) {
+    std::vector<int16_t> pcm = pcm_arg(info, 0);
+    uint32_t rate = id_arg(info, 1, "rate");
+    uint32_t id = guarded(info.Env(), [&](Engine& e) { return e.create_buffer(std::move(pcm), static_cast<int>(rate)); });
+    return Napi::Number::New(info.Env(), id);
+  }
+
+  Napi::Value ReleaseBuffer(const Napi::CallbackInfo& info) {
+    uint32_t id = id_arg(info, 0, "buffer id");
+    guarded(info.Env(), [&](Engine& e) { e.release_buffer(id); });
+    return info.Env().Undefined();
+  }
+
+  // playToEndpoint(id, Int16Array, rate, loop) or playToEndpoint(id, bufferId, 0, loop)
   Napi::Value PlayToEndpoint(const Napi::CallbackInfo& info) {
     uint32_t id = id_arg(info, 0, "endpoint id");
-    std::vector<int16_t> pcm = pcm_arg(info, 1);
-    uint32_t rate = id_arg(info, 2, "rate");
+    engine(info.Env());
+    auto pcm = play_source(info, 1);
     bool loop = info.Length() > 3 && info[3].ToBoolean();
-    uint32_t pid = guarded(info.Env(), [&](Engine& e) { return e.play_to_endpoint(id, std::move(pcm), static_cast<int>(rate), loop); });
+    uint32_t pid = guarded(info.Env(), [&](Engine& e) { return e.play_to_endpoint(id, std::move(pcm), loop); });
     return Napi::Number::New(info.Env(), pid);
   }
 
   Napi::Value PlayToConference(const Napi::CallbackInfo& info) {
     std::string name = str_arg(info, 0, "conference name");
-    std::vector<int16_t> pcm = pcm_arg(info, 1);
-    uint32_t rate = id_arg(info, 2, "rate");
+    engine(info.Env());
+    auto pcm = play_source(info, 1);
     bool loop = info.Length() > 3 && info[3].ToBoolean();
-    uint32_t pid =
-        guarded(info.Env(), [&](Engine& e) { return e.play_to_conference(name, std::move(pcm), static_cast<int>(rate), loop); });
+    uint32_t pid = guarded(info.Env(), [&](Engine& e) { return e.play_to_conference(name, std::move(pcm), loop); });
     return Napi::Number::New(info.Env(), pid);
   }
 

@@ -109,6 +109,7 @@ void Engine::close() {
   for (auto& [id, home] : recorders_) home.recorder->close();
   recorders_.clear();
   players_.clear();
+  buffers_.clear();
   conferences_.clear();
   for (auto& [id, s] : endpoints_) {
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, s.ep->rtp_fd(), nullptr);
@@ -618,13 +619,40 @@ void Engine::unlink(const std::string& a, const std::string& b) {
 
 // ───────────────────────────── players and recorders ─────────────────────────────
 
-uint32_t Engine::play_to_endpoint(uint32_t ep, std::vector<int16_t> pcm, int rate, bool loop) {
-  std::shared_ptr<Player> p;
+uint32_t Engine::create_buffer(std::vector<int16_t> pcm, int rate) {
+  std::shared_ptr<const PcmBuffer> b;
   try {
-    p = std::make_shared<Player>(std::move(pcm), rate, loop);
+    b = std::make_shared<const PcmBuffer>(std::move(pcm), rate);
   } catch (const std::invalid_argument& e) {
     throw EngineError("BAD_ARGUMENT", e.what());
   }
+  std::lock_guard<std::mutex> lock(mu_);
+  check_open();
+  uint32_t id = next_id_++;
+  buffers_[id] = std::move(b);
+  return id;
+}
+
+void Engine::release_buffer(uint32_t id) {
+  std::shared_ptr<const PcmBuffer> last;  // freed outside the lock
+  std::lock_guard<std::mutex> lock(mu_);
+  check_open();
+  auto it = buffers_.find(id);
+  if (it == buffers_.end()) throw EngineError("UNKNOWN_BUFFER", "no PCM buffer " + std::to_string(id));
+  last = std::move(it->second);
+  buffers_.erase(it);
+}
+
+std::shared_ptr<const PcmBuffer> Engine::buffer(uint32_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  check_open();
+  auto it = buffers_.find(id);
+  if (it == buffers_.end()) throw EngineError("UNKNOWN_BUFFER", "no PCM buffer " + std::to_string(id));
+  return it->second;
+}
+
+uint32_t Engine::play_to_endpoint(uint32_t ep, std::shared_ptr<const PcmBuffer> pcm, bool loop) {
+  auto p = std::make_shared<Player>(std::move(pcm), loop);
   std::lock_guard<std::mutex> lock(mu_);
   check_open();
   EndpointSlot& s = endpoint(ep);
@@ -634,13 +662,8 @@ uint32_t Engine::play_to_endpoint(uint32_t ep, std::vector<int16_t> pcm, int rat
   return id;
 }
 
-uint32_t Engine::play_to_conference(const std::string& conf, std::vector<int16_t> pcm, int rate, bool loop) {
-  std::shared_ptr<Player> p;
-  try {
-    p = std::make_shared<Player>(std::move(pcm), rate, loop);
-  } catch (const std::invalid_argument& e) {
-    throw EngineError("BAD_ARGUMENT", e.what());
-  }
+uint32_t Engine::play_to_conference(const std::string& conf, std::shared_ptr<const PcmBuffer> pcm, bool loop) {
+  auto p = std::make_shared<Player>(std::move(pcm), loop);
   std::lock_guard<std::mutex> lock(mu_);
   check_open();
   Conference& c = conference(conf);

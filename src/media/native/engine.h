@@ -105,8 +105,13 @@ class Engine {
   void link(const std::string& a, const std::string& b, LinkDirection dir);
   void unlink(const std::string& a, const std::string& b);
 
-  uint32_t play_to_endpoint(uint32_t endpoint, std::vector<int16_t> pcm, int rate, bool loop);
-  uint32_t play_to_conference(const std::string& conf, std::vector<int16_t> pcm, int rate, bool loop);
+  /** Keeps PCM for many plays; players hold it, so releasing a buffer that is playing is safe. */
+  uint32_t create_buffer(std::vector<int16_t> pcm, int rate);
+  void release_buffer(uint32_t id);
+  /** `buffer`: an id from create_buffer, or 0 with `pcm`/`rate` for a one-off copy. */
+  uint32_t play_to_endpoint(uint32_t endpoint, std::shared_ptr<const PcmBuffer> pcm, bool loop);
+  uint32_t play_to_conference(const std::string& conf, std::shared_ptr<const PcmBuffer> pcm, bool loop);
+  std::shared_ptr<const PcmBuffer> buffer(uint32_t id);
   void stop_player(uint32_t id);
 
   uint32_t record_conference(const std::string& conf, const std::string& path);
@@ -185,6 +190,7 @@ class Engine {
   std::map<std::string, std::unique_ptr<Conference>> conferences_;
   std::map<uint32_t, PlayerHome> players_;
   std::map<uint32_t, RecorderHome> recorders_;
+  std::map<uint32_t, std::shared_ptr<const PcmBuffer>> buffers_;
   std::map<EncodeKey, EncodeChannel> encoders_;
   uint32_t next_id_ = 1;
   uint64_t next_conf_uid_ = 1;

@@ -35,12 +35,16 @@ void ConverterSlot::convert(int in_rate, int out_rate, const int16_t* in, int16_
   conv_->convert(in, out);
 }
 
-Player::Player(std::vector<int16_t> pcm, int rate, bool loop) : pcm_(std::move(pcm)), rate_(rate), loop_(loop) {
-  if (rate != 8000 && rate != 16000 && rate != 24000 && rate != 32000 && rate != 44100 && rate != 48000)
+PcmBuffer::PcmBuffer(std::vector<int16_t> pcm, int r) : samples(std::move(pcm)), rate(r) {
+  if (r != 8000 && r != 16000 && r != 24000 && r != 32000 && r != 44100 && r != 48000)
     throw std::invalid_argument("player rate must be 8000, 16000, 24000, 32000, 44100 or 48000");
-  if (pcm_.empty()) throw std::invalid_argument("nothing to play: the PCM buffer is empty");
-  // 44.1 kHz has no whole 20 ms frame in samples at 1/50 s: 882 samples, which is whole. All listed rates divide by 50.
-  frame_.resize(static_cast<size_t>(rate / 50));
+  if (samples.empty()) throw std::invalid_argument("nothing to play: the PCM buffer is empty");
+}
+
+Player::Player(std::shared_ptr<const PcmBuffer> pcm, bool loop)
+    : buffer_(std::move(pcm)), pcm_(buffer_->samples), rate_(buffer_->rate), loop_(loop) {
+  // Every accepted rate has a whole 20 ms frame (44.1 kHz: 882 samples).
+  frame_.resize(static_cast<size_t>(rate_ / 50));
 }
 
 bool Player::read(int16_t* out, int out_rate) {

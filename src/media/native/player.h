@@ -38,15 +38,24 @@ class ConverterSlot {
   std::unique_ptr<FrameConverter> conv_;
 };
 
+/** PCM copied in once and shared, read-only, by every player of it (one prompt to 500 legs is one copy). */
+struct PcmBuffer {
+  /** Throws std::invalid_argument for an empty buffer or a rate that has no whole 20 ms frame. */
+  PcmBuffer(std::vector<int16_t> samples, int rate);
+  const std::vector<int16_t> samples;
+  const int rate;
+};
+
 class Player {
  public:
-  Player(std::vector<int16_t> pcm, int rate, bool loop);
+  Player(std::shared_ptr<const PcmBuffer> pcm, bool loop);
   /** Writes the next 20 ms at `out_rate` into `out`; returns false (and writes silence) once finished. */
   bool read(int16_t* out, int out_rate);
   bool finished() const { return finished_; }
 
  private:
-  std::vector<int16_t> pcm_;
+  std::shared_ptr<const PcmBuffer> buffer_;
+  const std::vector<int16_t>& pcm_;
   int rate_;
   bool loop_;
   size_t pos_ = 0;
