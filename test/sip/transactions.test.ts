@@ -2,61 +2,12 @@
  * Transaction and transport behaviour seen from a raw UDP peer: retransmissions absorbed, the
  * 2xx retransmitted until ACK, rport, malformed input, 481 and 491.
  */
-import dgram from 'node:dgram';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type InboundCall, SipServer } from '../../src/sip/index.js';
 import { describeRun, haveSipp, runSipp } from '../support/sipp.js';
+import { RawPeer } from './raw-peer.js';
 
 const LOCAL = { address: '127.0.0.1', port: 40004 };
-
-/** A bare UDP SIP peer: sends text, collects what comes back. */
-class RawPeer {
-  readonly received: string[] = [];
-  private waiters: Array<() => void> = [];
-  private constructor(readonly socket: dgram.Socket) {
-    socket.on('message', (msg) => {
-      this.received.push(msg.toString('latin1'));
-      for (const w of this.waiters.splice(0)) w();
-    });
-  }
-  static async open(): Promise<RawPeer> {
-    const socket = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-    return new RawPeer(socket);
-  }
-  get port(): number {
-    return this.socket.address().port;
-  }
-  send(text: string, port: number): void {
-    this.socket.send(Buffer.from(text.replace(/\r?\n/g, '\r\n'), 'latin1'), port, '127.0.0.1');
-  }
-  /** Waits for a message matching `re` that arrived at index `from` or later. */
-  async next(re: RegExp, from = 0, timeoutMs = 3000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.received.slice(from).find((m) => re.test(m));
-      if (found) return found;
-      const left = deadline - Date.now();
-      if (left <= 0)
-        throw new Error(
-          `no message matching ${re} (got: ${this.received.map((m) => m.split('\r\n')[0]).join(' | ')})`,
-        );
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-  }
-  count(re: RegExp): number {
-    return this.received.filter((m) => re.test(m)).length;
-  }
-  close(): void {
-    this.socket.close();
-  }
-}
 
 const SDP = [
   'v=0',
