@@ -10,6 +10,7 @@ export interface ParticipantView {
   joinedAt: string | null;
   muted: boolean;
   deaf: boolean;
+  gain: number;
   talking: boolean;
   /** dBov; null without media figures. */
   level: number | null;
@@ -44,6 +45,7 @@ export function participantView(
     joinedAt: state?.conference === conf.name ? state.joinedAt.toISOString() : null,
     muted: m.muted,
     deaf: m.deaf,
+    gain: m.gain ?? 1,
     talking: state?.talking ?? media?.talking ?? false,
     level: media ? Math.round(media.level * 10) / 10 : null,
     codec: media?.codec ?? null,
@@ -78,6 +80,7 @@ export const participantSchema = {
     joinedAt: { ...nullable('string'), format: 'date-time' },
     muted: { type: 'boolean' },
     deaf: { type: 'boolean' },
+    gain: { type: 'number' },
     talking: { type: 'boolean' },
     level: { ...nullable('number'), description: 'dBov of the last frame heard' },
     codec: nullable('string'),

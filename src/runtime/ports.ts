@@ -170,6 +170,8 @@ export interface MemberRouting {
   speakTo: 'all' | readonly string[];
   /** Whom this member hears (when not deaf). */
   hearFrom: 'all' | readonly string[];
+  /** Gain on this member's voice (0–16); absent = 1. */
+  gain?: number;
 }
 
 export interface RecordingRequest {

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SimMedia } from '../../src/runtime/sim/fakes.js';
 import { type Harness, json, startHarness } from './harness.js';
 
 let h: Harness;
@@ -88,6 +89,13 @@ describe('conferences', () => {
         message: 'no participant "nobody" in conference "team-1234"',
       },
     });
+    const gain = await h.req('PUT', '/v1/conferences/team-1234/participants/in-1/gain', { gain: 2.5 });
+    expect((await json(gain)).gain).toBe(2.5);
+    const media = h.runtime.ports.media as SimMedia;
+    expect(media.routing('team-1234', 'in-1')?.gain).toBe(2.5);
+    const tooLoud = await h.req('PUT', '/v1/conferences/team-1234/participants/in-1/gain', { gain: 99 });
+    expect(tooLoud.status).toBe(422);
+    expect((await json(tooLoud)).error.details[0]).toMatchObject({ where: 'body/gain' });
     const get = await h.req('GET', '/v1/conferences/team-1234/participants/in-1');
     expect((await json(get)).id).toBe('in-1');
   });

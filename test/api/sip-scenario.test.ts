@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Baresip, haveBaresip, stopAllBaresip } from '../support/baresip.js';
-import { describePcm, readWav, slice, toneShare } from '../support/wav.js';
+import { describePcm, readWav, rmsDb, slice, toneShare } from '../support/wav.js';
 import { json } from './harness.js';
 import { type Live, startLive, until } from './live.js';
 
@@ -65,6 +65,13 @@ describe.skipIf(!enabled)('API scenario with real SIP clients', () => {
     expect((await json(mute)).muted).toBe(true);
     const tMute = (Date.now() - t0) / 1000;
     await sleep(3000);
+    const aliceId = view.participants.find((p: { caller: string }) => p.caller.startsWith('alice@')).id;
+    const gain = await live.req('PUT', `/v1/conferences/team-1357/participants/${aliceId}/gain`, {
+      gain: 0.25,
+    });
+    expect((await json(gain)).gain).toBe(0.25);
+    const tGain = (Date.now() - t0) / 1000;
+    await sleep(2000);
     const stop = await live.req('DELETE', `/v1/conferences/team-1357/recordings/${recId}`);
     expect(stop.status).toBe(200);
     const stopped = await json(stop);
@@ -81,10 +88,16 @@ describe.skipIf(!enabled)('API scenario with real SIP clients', () => {
     const pcm = readWav(file);
     const why = `${describePcm(pcm, [440, 880])}\n${live.logTail(30)}`;
     const before = slice(pcm, 0.5, tMute - 0.3);
-    const after = slice(pcm, tMute + 0.5);
+    const after = slice(pcm, tMute + 0.5, tGain - 0.3);
+    const softer = slice(pcm, tGain + 0.5);
     expect(toneShare(before, 440), why).toBeGreaterThan(HEARD);
     expect(toneShare(before, 880), why).toBeGreaterThan(HEARD);
     expect(toneShare(after, 440), why).toBeGreaterThan(HEARD);
     expect(toneShare(after, 880), why).toBeLessThan(ABSENT);
+    // A gain of 0.25 is 12 dB: the caller's tone in the mix is that much quieter.
+    const drop = rmsDb(after.samples) - rmsDb(softer.samples);
+    expect(drop, why).toBeGreaterThan(9);
+    expect(drop, why).toBeLessThan(15);
+    expect(toneShare(softer, 440), why).toBeGreaterThan(HEARD);
   }, 60_000);
 });

@@ -466,6 +466,32 @@ export function conferenceRoutes(app: FastifyInstance, ctx: ApiContext): void {
     );
   }
 
+  app.put(
+    '/v1/conferences/:name/participants/:id/gain',
+    {
+      config: { scope: 'control' },
+      schema: {
+        tags: ptags,
+        summary: "Gain on a participant's voice in the mix (1 = as received, 0 = silent, up to 16)",
+        params: participantParams,
+        body: {
+          type: 'object',
+          required: ['gain'],
+          additionalProperties: false,
+          properties: { gain: { type: 'number', minimum: 0, maximum: 16 } },
+        },
+        response: { 200: { $ref: 'Participant#' }, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { name, id } = req.params as { name: string; id: string };
+      const conf = runningConference(ctx, name);
+      memberOf(conf, id);
+      await conf.setGain(id, (req.body as { gain: number }).gain);
+      return participantView(conf, memberOf(conf, id), backend, hub);
+    },
+  );
+
   app.delete(
     '/v1/conferences/:name/participants/:id',
     {

@@ -42,6 +42,8 @@ export interface Member {
   music: string | undefined;
   musicAbort: AbortController | undefined;
   routing: MemberRouting;
+  /** Set over the HTTP API; absent = 1. */
+  gain?: number;
 }
 
 /** Where conferences are found by name (links) and removed when they end. */
@@ -260,6 +262,17 @@ export class ConferenceActor implements ConferenceControl {
         m[flag] = value;
         this.emit(type, { participant: id });
       }
+      await this.refreshAll();
+    });
+  }
+
+  /** Gain on a member's voice (HTTP API); 1 = as received. */
+  setGain(id: string, gain: number): Promise<void> {
+    return this.serial(async () => {
+      const m = this.memberMap.get(id);
+      if (!m) return;
+      m.gain = gain;
+      this.emit('gain', { participant: id, gain });
       await this.refreshAll();
     });
   }
@@ -520,7 +533,13 @@ export class ConferenceActor implements ConferenceControl {
         : m.hear === false
           ? []
           : resolveAudiences(m.hear.from, members, ctx).filter((x) => x !== m.id);
-    return { muted: m.muted, deaf: m.deaf, speakTo, hearFrom };
+    return {
+      muted: m.muted,
+      deaf: m.deaf,
+      speakTo,
+      hearFrom,
+      ...(m.gain !== undefined ? { gain: m.gain } : {}),
+    };
   }
 
   /**
@@ -719,7 +738,11 @@ function sameRouting(a: MemberRouting, b: MemberRouting): boolean {
   const same = (x: MemberRouting['speakTo'], y: MemberRouting['speakTo']) =>
     x === 'all' || y === 'all' ? x === y : x.length === y.length && x.every((v, i) => v === y[i]);
   return (
-    a.muted === b.muted && a.deaf === b.deaf && same(a.speakTo, b.speakTo) && same(a.hearFrom, b.hearFrom)
+    a.muted === b.muted &&
+    a.deaf === b.deaf &&
+    a.gain === b.gain &&
+    same(a.speakTo, b.speakTo) &&
+    same(a.hearFrom, b.hearFrom)
   );
 }
 

@@ -16,6 +16,7 @@ function routing(r: EngineRouting) {
     deaf: r.deaf,
     speakTo: r.speakTo ?? 'all',
     hearFrom: r.hearFrom ?? 'all',
+    ...(r.gain !== undefined ? { gain: r.gain } : {}),
   } as const;
 }
 

@@ -279,7 +279,13 @@ export class EngineMediaPort implements MediaPort {
       }
       return out;
     };
-    return { muted: r.muted, deaf: r.deaf, speakTo: ids(r.speakTo), hearFrom: ids(r.hearFrom) };
+    return {
+      muted: r.muted,
+      deaf: r.deaf,
+      speakTo: ids(r.speakTo),
+      hearFrom: ids(r.hearFrom),
+      ...(r.gain !== undefined ? { gain: r.gain } : {}),
+    };
   }
 
   /** Members whose explicit lists name a leg that just got its endpoint are re-sent to the engine. */

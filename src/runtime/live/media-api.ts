@@ -24,6 +24,8 @@ export interface EngineRouting {
   /** Endpoint ids; null = everyone. */
   speakTo: number[] | null;
   hearFrom: number[] | null;
+  /** Absent = 1. */
+  gain?: number;
 }
 
 export type EngineEvent =
