@@ -136,6 +136,9 @@ describe('engine errors and close', () => {
     const x = await party(h, 'pcmu', 440, 'a');
     const y = await party(h, 'pcmu', 880, 'a');
     const player = engine.play({ endpoint: x.id }, tone(300, 8000, 8000), 8000, { loop: true });
+    const prompt = engine.play({ conference: 'a' }, tone(300, 8000, 8000), 8000, { loop: true });
+    const playerDone = engine.playerDone(player);
+    const promptDone = engine.playerDone(prompt);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-order-'));
     const rec = engine.record({ endpoint: x.id }, path.join(dir, 'x.wav'));
     const recDone = engine.recorderDone(rec);
@@ -143,6 +146,9 @@ describe('engine errors and close', () => {
     engine.destroyConference('a');
     engine.destroyEndpoint(x.id);
     expect(await recDone).toBeGreaterThan(0);
+    // Players that lose their endpoint or conference end as stopped.
+    expect(await playerDone).toBe('stopped');
+    expect(await promptDone).toBe('stopped');
     expect(code(() => engine.stopPlayer(player))).toBe('UNKNOWN_PLAYER');
     engine.destroyConference('b');
     engine.destroyEndpoint(y.id);

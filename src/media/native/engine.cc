@@ -478,7 +478,13 @@ void Engine::destroy_endpoint(uint32_t id) {
     check_open();
     EndpointSlot& s = endpoint(id);
     if (s.conf) s.conf->remove_member(id);
-    for (auto& [pid, p] : s.players) players_.erase(pid);
+    for (auto& [pid, p] : s.players) {
+      players_.erase(pid);
+      EngineEvent e(EventType::Player);
+      e.id = pid;
+      e.state = "stopped";
+      emit(std::move(e));
+    }
     for (auto& [rid, r] : s.recorders) {
       closing.emplace_back(rid, r);
       recorders_.erase(rid);
@@ -542,8 +548,17 @@ void Engine::destroy_conference(const std::string& name) {
     Conference& c = conference(name);
     for (auto& [id, s] : endpoints_)
       if (s.conf == &c) s.conf = nullptr;
-    for (auto it = players_.begin(); it != players_.end();)
-      it = it->second.endpoint == 0 && it->second.conference == name ? players_.erase(it) : std::next(it);
+    for (auto it = players_.begin(); it != players_.end();) {
+      if (it->second.endpoint != 0 || it->second.conference != name) {
+        ++it;
+        continue;
+      }
+      EngineEvent e(EventType::Player);
+      e.id = it->first;
+      e.state = "stopped";
+      emit(std::move(e));
+      it = players_.erase(it);
+    }
     for (auto& [rid, r] : c.recorders()) {
       closing.emplace_back(rid, r);
       recorders_.erase(rid);
