@@ -124,6 +124,9 @@ function checkLines(text: string): void {
   while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   if (lines.length === 0) throw new SdpError('empty session description', 400);
   let seen = { v: false, o: false, s: false, t: false };
+  // Attributes are held to our rules only where we read them: session level and audio sections.
+  // A video section's odd rtpmap (RFC 4475 esc01: "a=rtpmap:31 LPC") is refused with port 0, not 400.
+  let section = 'session';
   lines.forEach((line, index) => {
     const n = index + 1;
     const m = /^([a-z])=(.*)$/.exec(line);
@@ -134,10 +137,11 @@ function checkLines(text: string): void {
     const rule = LINE_RULES[type];
     if (rule && !rule.re.test(value)) throw new SdpError(rule.what, 400, n);
     if (type === 'm') {
+      section = value.split(' ')[0]!;
       const port = Number(value.split(' ')[1]!.split('/')[0]);
       if (port > 65535) throw new SdpError(`port ${port} out of range`, 400, n);
     }
-    if (type === 'a') {
+    if (type === 'a' && (section === 'session' || section === 'audio')) {
       const am = /^([\w-]+)(?::(.*))?$/.exec(value);
       if (!am) throw new SdpError('malformed attribute', 400, n);
       const arule = ATTRIBUTE_RULES[am[1]!];

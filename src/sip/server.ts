@@ -15,7 +15,13 @@ import {
 } from './guard/index.js';
 import { InboundCall } from './inbound.js';
 import { mediaType } from './info.js';
-import { makeResponse, makeTransactionLayer, type ServerTransaction, type TransactionLayer } from './lib.js';
+import {
+  makeResponse,
+  makeTransactionLayer,
+  randomToken,
+  type ServerTransaction,
+  type TransactionLayer,
+} from './lib.js';
 import { type Logger, silentLogger } from './logger.js';
 import { type DialOptions, type DialOutcome, type DialTarget, dial, dialTarget } from './outbound.js';
 import { type CodecPref, chooseCodec, DEFAULT_CODEC_PREFS, parseSdp, SdpError } from './sdp.js';
@@ -318,9 +324,18 @@ export class SipServer implements SipStack {
     );
     const reply = (status: number, reason: string, headers: Record<string, unknown> = {}): void => {
       const response = makeResponse(request, status, reason);
-      tx.send({ ...response, headers: { ...response.headers, ...headers, server: this.userAgent } });
+      tx.send({
+        ...response,
+        headers: { ...response.headers, to: withToTag(response), ...headers, server: this.userAgent },
+      });
     };
     try {
+      // RFC 3261 8.2.2.3: an extension we do not support in Require refuses any request but ACK/CANCEL.
+      const unsupported = request.method === 'CANCEL' ? [] : unsupportedRequired(request);
+      if (unsupported.length > 0) {
+        reply(420, 'Bad Extension', { unsupported: unsupported.join(', ') });
+        return;
+      }
       if (request.headers.to.params.tag !== undefined && request.headers.to.params.tag !== null) {
         const dialog = this.dialogFor(request);
         if (dialog) {
@@ -406,14 +421,6 @@ export class SipServer implements SipStack {
       reply(room.status, room.reason, { 'retry-after': String(room.retryAfter) });
       return;
     }
-    const required = String(request.headers.require ?? '')
-      .split(',')
-      .map((s) => s.trim().toLowerCase())
-      .filter((s) => s !== '' && !SUPPORTED_EXTENSIONS.has(s));
-    if (required.length > 0) {
-      reply(420, 'Bad Extension', { unsupported: required.join(', ') });
-      return;
-    }
     const se = parseSessionExpires(request.headers['session-expires']);
     if (se && se.seconds < this.minSE) {
       reply(422, 'Session Interval Too Small', { 'Min-SE': String(this.minSE) });
@@ -467,6 +474,21 @@ export class SipServer implements SipStack {
         call.reject(500, 'Server Internal Error');
     }
   }
+}
+
+/** Extensions named in Require that we do not support. */
+function unsupportedRequired(request: SipRequest): string[] {
+  return String(request.headers.require ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '' && !SUPPORTED_EXTENSIONS.has(s));
+}
+
+/** The To of a response, with a tag added when the request had none (RFC 3261 8.2.6.2). */
+function withToTag(response: SipResponse): SipResponse['headers']['to'] {
+  const to = response.headers.to;
+  if (response.status === 100 || (to.params.tag !== undefined && to.params.tag !== null)) return to;
+  return { ...to, params: { ...to.params, tag: randomToken(10) } };
 }
 
 function inviteKey(request: SipRequest): string {

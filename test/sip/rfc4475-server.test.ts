@@ -119,15 +119,7 @@ async function startServer(): Promise<void> {
 }
 
 /** Answers Parley's server does not give yet; each `it.fails` turns red once it does. */
-const SDP_LPC =
-  "src/sip/sdp.ts answers 400 to the offer's 'a=rtpmap:31 LPC' (no clock rate, in a video section)";
-const SERVER_GAPS: Record<string, string> = {
-  bext01:
-    'OPTIONS with an unsupported Require gets 200, not 420 (RFC 3261 8.2.2.3): src/sip/server.ts checks Require on INVITE only',
-  esc01: SDP_LPC,
-  baddate: SDP_LPC,
-  longreq: SDP_LPC,
-};
+const SERVER_GAPS: Record<string, string> = {};
 
 describe('RFC 4475 against a running server over UDP', () => {
   let socket: dgram.Socket;

@@ -87,6 +87,12 @@ describe('parseSdp', () => {
     expect(sdpError(() => parseSdp(sdp(...head, 'm=audio 70000 RTP/AVP 0'))).line).toBe(6);
   });
 
+  it('checks attributes only where it reads them: a video section may be odd', () => {
+    const text = sdp(...head, 'm=audio 4000 RTP/AVP 0 12', 'm=video 3227 RTP/AVP 31', 'a=rtpmap:31 LPC');
+    expect(parseSdp(text).codecs.map((c) => c.name)).toEqual(['PCMU']);
+    expect(sdpError(() => parseSdp(sdp(...head, 'm=audio 4000 RTP/AVP 31', 'a=rtpmap:31 LPC'))).line).toBe(7);
+  });
+
   it('answers 488 when there is no usable audio stream', () => {
     expect(sdpError(() => parseSdp(sdp(...head, 'm=video 5000 RTP/AVP 96'))).status).toBe(488);
     expect(sdpError(() => parseSdp(sdp(...head, 'm=audio 0 RTP/AVP 0'))).status).toBe(488);
