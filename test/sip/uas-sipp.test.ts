@@ -54,6 +54,26 @@ describe.skipIf(!haveSipp())('SIP UAS against sipp', () => {
     expect(ended).toEqual([{ by: 'remote' }]);
   });
 
+  it('carries 40 overlapping calls from one sipp', async () => {
+    server.onInvite((call) => {
+      track(call);
+      call.ringing();
+      setTimeout(() => call.answer(LOCAL).catch(() => {}), 20);
+    });
+    const run = await runSipp({
+      scenario: 'uac-call.xml',
+      target: target(),
+      calls: 40,
+      rate: 40,
+      extraArgs: ['-l', '40'],
+    });
+    const result = await run.done;
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(calls).toHaveLength(40);
+    expect(new Set(calls.map((c) => c.callId)).size).toBe(40);
+    expect(ended.filter((e) => e.by === 'remote')).toHaveLength(40);
+  });
+
   it('answers over TCP as well', async () => {
     server.onInvite((call) => {
       track(call);
