@@ -48,6 +48,37 @@ describe('ReceiveStream', () => {
     expect(st.extHighestSeq).toBe(40099);
   });
 
+  it('treats a straggler of the previous source as late, and switches back only when it keeps sending', () => {
+    const s = pcmu();
+    const a = toneStream(engine, { codec: 'pcmu', pt: 0, ptimeMs: 20, packets: 60, ssrc: 1 });
+    const b = toneStream(engine, {
+      codec: 'pcmu',
+      pt: 0,
+      ptimeMs: 20,
+      packets: 60,
+      ssrc: 2,
+      seq0: 9000,
+      start: 1200,
+    });
+    // Packet 59 of the first source is overtaken by the second source's first packets.
+    a[59] = { ...a[59]!, at: 1250 };
+    const frames = play(s, arrive([...a, ...b]), 0, 2600);
+    expect(s.stats()).toMatchObject({ ssrcChanges: 1, ssrc: 2, late: 1, discarded: { late: 1 } });
+    expect(kinds(frames).slice(64, 120)).toBe('a'.repeat(56));
+    // Three packets in a row from the old source: it is back for real.
+    const c = toneStream(engine, {
+      codec: 'pcmu',
+      pt: 0,
+      ptimeMs: 20,
+      packets: 3,
+      ssrc: 1,
+      seq0: 1060,
+      start: 2600,
+    });
+    play(s, arrive(c), 2620, 2700);
+    expect(s.stats()).toMatchObject({ ssrcChanges: 2, ssrc: 1 });
+  });
+
   it('resynchronises on a timestamp jump instead of waiting seconds for it', () => {
     const s = pcmu();
     const a = toneStream(engine, { codec: 'pcmu', pt: 0, ptimeMs: 20, packets: 100, freq: 1000 });

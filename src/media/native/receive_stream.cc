@@ -16,6 +16,7 @@ constexpr uint32_t kSeqMod = 1u << 16;
 // just before the first one (reordered across a wrap) still has a positive number.
 constexpr int64_t kSeqOffset = int64_t{1} << 20;
 constexpr size_t kMaxPendingKeys = 64;
+constexpr int kPreviousRunSwitch = 3;  // packets in a row from the previous source that make it current again
 }  // namespace
 
 int ReceiveStream::clock_rate_of(const PayloadSpec& spec) {
@@ -144,8 +145,20 @@ void ReceiveStream::on_packet(const uint8_t* data, size_t len, int64_t arrival_m
     stats_.discarded.unknown_pt++;
     return;
   }
+  if (have_source_ && v.ssrc == ssrc_) {
+    previous_run_ = 0;
+  } else if (have_previous_ && v.ssrc == previous_ssrc_ && ++previous_run_ < kPreviousRunSwitch) {
+    stats_.late++;  // a reordered packet of the source we just left
+    stats_.discarded.late++;
+    return;
+  }
   if (!have_source_ || v.ssrc != ssrc_) {
-    if (have_source_) stats_.ssrc_changes++;
+    if (have_source_) {
+      stats_.ssrc_changes++;
+      have_previous_ = true;
+      previous_ssrc_ = ssrc_;
+      previous_run_ = 0;
+    }
     reset_source(v.ssrc, v.seq);
   } else {
     auto verdict = update_seq(v.seq);

@@ -114,6 +114,11 @@ class ReceiveStream {
 
   bool have_source_ = false;
   uint32_t ssrc_ = 0;
+  // The source before the last change: its stragglers are late, not a change back,
+  // unless it keeps sending.
+  bool have_previous_ = false;
+  uint32_t previous_ssrc_ = 0;
+  int previous_run_ = 0;
   // RFC 3550 A.1 source state.
   uint16_t max_seq_ = 0;
   uint32_t cycles_ = 0;
