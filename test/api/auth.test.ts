@@ -126,3 +126,22 @@ describe('tokens', () => {
     ).rejects.toThrow(/needs at least one token/);
   });
 });
+
+describe('rate limit', () => {
+  it('answers 429 with the error body once a token has used its requests', async () => {
+    const limited = await startHarness({ rateLimitPerMinute: 3 });
+    try {
+      for (let i = 0; i < 3; i++) expect((await limited.req('GET', '/v1/conferences')).status).toBe(200);
+      const res = await limited.req('GET', '/v1/conferences');
+      expect(res.status).toBe(429);
+      expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+      const body = await json(res);
+      expect(body.error).toMatchObject({ status: 429, code: 'rate-limited' });
+      expect(body.error.message).toMatch(/^too many requests: at most 3 per/);
+      // Another token has its own allowance.
+      expect((await limited.req('GET', '/v1/conferences', undefined, READ)).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+});

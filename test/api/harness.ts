@@ -42,7 +42,7 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { recordings?: string; sessionTimeoutMs?: number } = {},
+  opts: { recordings?: string; sessionTimeoutMs?: number; rateLimitPerMinute?: number } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(path.join(tmpdir(), 'parley-api-conf-'));
   cpSync(CONFERENCES, dir, { recursive: true });
@@ -92,6 +92,7 @@ export async function startHarness(
     logger: quiet,
     sessionTimeoutMs: opts.sessionTimeoutMs ?? 1000,
     webhookRetryDelaysMs: [50, 100],
+    ...(opts.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: opts.rateLimitPerMinute } : {}),
   });
   const { port } = await api.listen('127.0.0.1', 0);
   const base = `http://127.0.0.1:${port}`;

@@ -56,6 +56,18 @@ describe.skipIf(!enabled)('API scenario with real SIP clients', () => {
     );
     expect(view.participants.map((p: { codec: string }) => p.codec)).toEqual(['pcmu', 'pcmu']);
 
+    for (const p of view.participants) {
+      expect(p.level).toEqual(expect.any(Number));
+      expect(p.jitterMs).toEqual(expect.any(Number));
+      expect(p.packetsLost).toEqual(expect.any(Number));
+    }
+    const metrics = await (await live.req('GET', '/metrics')).text();
+    expect(metrics).toMatch(/^parley_participants 2$/m);
+    expect(metrics).toMatch(/^parley_conferences 1$/m);
+    expect(metrics).toMatch(/^parley_calls_total\{outcome="dialled"\} 1$/m);
+    expect(metrics).toMatch(/^parley_calls_total\{outcome="answered"\} 1$/m);
+    expect(Number(/^parley_rtp_packets\{direction="in"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    expect(Number(/^parley_mix_tick_us\{stat="max"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
     const rec = await live.req('POST', '/v1/conferences/team-1357/recordings', { file: 'api-scenario.wav' });
     expect(rec.status).toBe(201);
     const { id: recId } = await json(rec);
