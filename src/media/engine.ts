@@ -66,7 +66,7 @@ export interface MediaEngineOptions {
 export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 
 export interface EndpointConfig {
-  /** Where to send, from the far end's SDP (c= and m= lines, a=rtcp). */
+  /** Where to send, from the far end's SDP (c= and m= lines, a=rtcp); port 0 sends nothing. */
   remote: { address: string; port: number; rtcpPort?: number };
   /** The codec we send; `rate` defaults to the codec's (G.722 16000, Opus 48000). Only 20 ms packets are sent. */
   send: { codec: CodecName; payloadType: number; rate?: number; ptime?: number };
@@ -171,6 +171,8 @@ export interface EngineStats {
   realtime: boolean;
   /** Exceptions caught on the engine thread; anything but 0 is a bug worth a report. */
   internalErrors: number;
+  /** Events dropped because the JS thread did not take them (100 000 waiting). */
+  eventsDropped: number;
 }
 
 // ───────────────────────────── the native object ─────────────────────────────

@@ -258,9 +258,10 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     EndpointConfig cfg;
     if (!o.Get("remoteAddress").IsString()) bad(env, "remote.address must be a string");
     std::string ip = o.Get("remoteAddress").As<Napi::String>().Utf8Value();
-    int port = int_field(env, o, "remotePort", 1, 65535);
+    // Port 0: the far end takes no media on this stream (SDP), so nothing is sent.
+    int port = int_field(env, o, "remotePort", 0, 65535);
     cfg.remote_rtp = address(env, ip, port);
-    cfg.remote_rtcp = address(env, ip, int_field(env, o, "remoteRtcpPort", 1, 65535, port < 65535 ? port + 1 : port));
+    cfg.remote_rtcp = address(env, ip, int_field(env, o, "remoteRtcpPort", 0, 65535, port == 0 || port == 65535 ? 0 : port + 1));
     cfg.send.codec = codec_arg(env, o.Get("sendCodec"));
     cfg.send.payload_type = static_cast<uint8_t>(int_field(env, o, "sendPayloadType", 0, 127));
     cfg.send.rate = int_field(env, o, "sendRate", 8000, 48000, default_rate(cfg.send.codec));
@@ -532,6 +533,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     o.Set("wakeups", static_cast<double>(s.wakeups));
     o.Set("realtime", s.realtime);
     o.Set("internalErrors", static_cast<double>(s.internal_errors));
+    o.Set("eventsDropped", static_cast<double>(s.events_dropped));
     return o;
   }
 

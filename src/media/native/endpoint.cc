@@ -236,7 +236,9 @@ void Endpoint::maybe_send_rtcp(int64_t now_ms) {
                           cname_len_);
   sent_since_report_ = false;
   if (n == 0) return;
-  if (rtcp_mux()) send_to(rtp_fd_, cfg_.remote_rtp, rtcp_buf_, n, true);
+  if (rtcp_mux()) {
+    if (cfg_.remote_rtp.sin_port != 0) send_to(rtp_fd_, cfg_.remote_rtp, rtcp_buf_, n, true);
+  }
   else if (cfg_.remote_rtcp.sin_port != 0) send_to(rtcp_fd_, cfg_.remote_rtcp, rtcp_buf_, n, true);
 }
 

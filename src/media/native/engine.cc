@@ -796,7 +796,7 @@ EngineStats Engine::stats() {
   check_open();
   return EngineStats{clock_.stats(), endpoints_.size(), conferences_.size(), encoders_.size(),
                      datagrams_,     recv_calls_,       wakeups_,           realtime_,
-                     internal_errors_};
+                     internal_errors_, events_->dropped()};
 }
 
 }  // namespace parley

@@ -69,6 +69,8 @@ struct EngineStats {
   bool realtime;
   /** Exceptions caught on the engine thread (bugs); each cost at most one tick or one socket pass. */
   uint64_t internal_errors;
+  /** Events dropped because JS did not drain the queue. */
+  uint64_t events_dropped;
 };
 
 struct EndpointInfo {

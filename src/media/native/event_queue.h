@@ -30,14 +30,19 @@ struct EngineEvent {
 
 class EventQueue {
  public:
+  /** A JS thread that stops draining must not make the engine grow without bound. */
+  static constexpr size_t kMaxQueued = 100000;
   /** Returns true when the queue was empty before: the caller schedules one drain. */
   bool push(EngineEvent e);
   /** Takes every queued event. */
   std::vector<EngineEvent> drain();
+  /** Events dropped because kMaxQueued were waiting. */
+  uint64_t dropped() const;
 
  private:
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::vector<EngineEvent> events_;
+  uint64_t dropped_ = 0;
 };
 
 }  // namespace parley
