@@ -8,7 +8,10 @@
  * mutual-exclusion pairs reported from both sides) collapses to the message that
  * names what the author wrote.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import {
@@ -35,16 +38,35 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
 interface Compiled {
   validate: ValidateFunction;
   schema: SchemaNode;
-  /** `$defs` entry name by schema object, to name the value type at fault. */
-  defNames: Map<unknown, string>;
+  /** `$defs` entry name by the canonical text of its schema, to name the value type at fault. */
+  defNames: Map<string, string>;
+  /** `$defs` entry name by pattern: flat unions repeat a type's pattern, which still says which type was meant. */
+  patternNames: Map<string, string>;
 }
 
 let compiled: Compiled | undefined;
+let compiledHere: Compiled | undefined;
 
-/** Loads and compiles the schema once per process. */
-function compiledSchema(): Compiled {
-  if (compiled) return compiled;
-  const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as SchemaNode;
+const PRECOMPILED = new URL('../../generated/schema-validator.cjs', import.meta.url);
+
+/**
+ * The validator built by `scripts/build-validator.mjs` at install time, when it was built
+ * from the schema on disk; compiling the schema here instead costs about half a second.
+ */
+function precompiledValidator(schemaText: string): ValidateFunction | undefined {
+  try {
+    const mod = createRequire(import.meta.url)(fileURLToPath(PRECOMPILED)) as ValidateFunction & {
+      schemaSha256?: string;
+    };
+    const sha = createHash('sha256').update(schemaText).digest('hex');
+    return mod.schemaSha256 === sha ? mod : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Compiles the schema with ajv; the options must stay those of scripts/build-validator.mjs. */
+export function compileSchemaValidator(schema: SchemaNode): ValidateFunction {
   const ajv = new Ajv2020({
     allErrors: true,
     verbose: true,
@@ -57,15 +79,44 @@ function compiledSchema(): Compiled {
   ajv.addFormat('regex', { type: 'string', validate: (s: string) => regexError(s) === undefined });
   // Read by editors (yaml-language-server) and by this module; no validation meaning.
   ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
-  const defNames = new Map<unknown, string>();
+  return ajv.compile(schema);
+}
+
+/** Loads the schema and its validator once per process. `runtime` forces compiling it here (tests). */
+export function compiledSchema(mode: 'auto' | 'runtime' = 'auto'): Compiled {
+  if (mode === 'auto' && compiled) return compiled;
+  if (mode === 'runtime' && compiledHere) return compiledHere;
+  const text = readFileSync(SCHEMA_URL, 'utf8');
+  const schema = JSON.parse(text) as SchemaNode;
+  const defNames = new Map<string, string>();
+  const patternNames = new Map<string, string>();
   for (const [name, def] of Object.entries((schema.$defs ?? {}) as Record<string, SchemaNode>)) {
-    defNames.set(def, name);
-    // Flat unions repeat a type's pattern; the pattern still says which type was meant.
+    defNames.set(JSON.stringify(def), name);
     if (typeof def.pattern === 'string' && valueCodeOf(name) !== 'invalid-value')
-      defNames.set(def.pattern, name);
+      patternNames.set(def.pattern, name);
   }
-  compiled = { validate: ajv.compile(schema), schema, defNames };
-  return compiled;
+  const validate =
+    (mode === 'auto' ? precompiledValidator(text) : undefined) ?? compileSchemaValidator(schema);
+  const result = { validate, schema, defNames, patternNames };
+  if (mode === 'auto') compiled = result;
+  else compiledHere = result;
+  return result;
+}
+
+/** Canonical texts of schema objects seen in errors (the same few objects, over and over). */
+const schemaTexts = new WeakMap<object, string>();
+
+function defNameOf(c: Compiled, parent: SchemaNode, keyword: string): string | undefined {
+  if (keyword === 'pattern' && typeof parent.pattern === 'string') {
+    const byPattern = c.patternNames.get(parent.pattern);
+    if (byPattern) return byPattern;
+  }
+  let text = schemaTexts.get(parent);
+  if (text === undefined) {
+    text = JSON.stringify(parent);
+    schemaTexts.set(parent, text);
+  }
+  return c.defNames.get(text);
 }
 
 /** The syntax error of a JavaScript regex source, if it has one. */
@@ -82,11 +133,11 @@ export function regexError(source: string): string | undefined {
 }
 
 /** Every schema problem of one document, sorted by position. */
-export function validateDocument(doc: SourceDocument): Diagnostic[] {
-  const { validate } = compiledSchema();
-  if (validate(doc.data)) return [];
-  const errors = validate.errors ?? [];
-  return explain(errors, doc).sort(compareDiagnostics);
+export function validateDocument(doc: SourceDocument, mode: 'auto' | 'runtime' = 'auto'): Diagnostic[] {
+  const c = compiledSchema(mode);
+  if (c.validate(doc.data)) return [];
+  const errors = c.validate.errors ?? [];
+  return explain(errors, doc, c).sort(compareDiagnostics);
 }
 
 // ───────────────────────────── explaining errors ─────────────────────────────
@@ -98,8 +149,8 @@ interface Problem {
   hint?: string;
 }
 
-function explain(errors: ErrorObject[], doc: SourceDocument): Diagnostic[] {
-  const { defNames, schema } = compiledSchema();
+function explain(errors: ErrorObject[], doc: SourceDocument, c: Compiled): Diagnostic[] {
+  const { schema } = c;
   const actionNames = Object.keys((schema.$defs as Record<string, SchemaNode>).Action?.properties ?? {});
   const isActionSchema = (s: unknown): boolean =>
     isObject(s) && isObject(s.properties) && actionNames.every((a) => a in (s.properties as object));
@@ -138,9 +189,7 @@ function explain(errors: ErrorObject[], doc: SourceDocument): Diagnostic[] {
       WORDED_KEYWORDS.has(e.keyword) && parent && typeof parent.errorMessage === 'string'
         ? parent.errorMessage
         : undefined;
-    const defName = parent
-      ? ((e.keyword === 'pattern' ? defNames.get(parent.pattern) : undefined) ?? defNames.get(parent))
-      : undefined;
+    const defName = parent ? defNameOf(c, parent, e.keyword) : undefined;
     const valueCode = defName ? valueCodeOf(defName) : 'invalid-value';
 
     // Inner errors of propertyNames repeat the outer one.
