@@ -5,7 +5,8 @@
  * engine process's CPU, the output packet interval per participant as the sender
  * sees it (p50/p99/max), late ticks and mix time per tick.
  *
- *   npm run bench:loopback -- [--participants 500] [--seconds 60] [--warmup 2]
+ *   npm run bench:loopback -- [--participants 500] [--seconds 60] [--warmup 2] [--rate 8000]
+ *     [--talkers 3] [--realtime 0]
  */
 import { fork } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -20,10 +21,12 @@ interface Args {
   talkers: number;
   /** SCHED_FIFO priority of the engine thread (0: normal). */
   realtime: number;
+  /** Conference mixing rate: 8000 (no resampling for PCMU), 16000 or 48000. */
+  rate: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { participants: 500, seconds: 60, warmup: 2, talkers: 3, realtime: 0 };
+  const args: Args = { participants: 500, seconds: 60, warmup: 2, talkers: 3, realtime: 0, rate: 8000 };
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i]?.replace(/^--/, '') as keyof Args;
     const value = Number(argv[i + 1]);
@@ -174,7 +177,8 @@ async function main(): Promise<void> {
     new Promise<FromChild>((resolve) => child.once('message', (m) => resolve(m as FromChild)));
   const ready = await next();
   if (ready.type !== 'ready') throw new Error('sender did not start');
-  engine.createConference('bench', { rate: 8000, loudest: 3 });
+  if (![8000, 16000, 48000].includes(args.rate)) throw new Error('--rate must be 8000, 16000 or 48000');
+  engine.createConference('bench', { rate: args.rate as 8000 | 16000 | 48000, loudest: 3 });
   const ports: number[] = [];
   for (const peerPort of ready.ports) {
     const ep = engine.createEndpoint();
@@ -210,6 +214,7 @@ async function main(): Promise<void> {
         participants: args.participants,
         seconds: args.seconds,
         codec: 'pcmu',
+        conferenceRate: args.rate,
         engineCpuPercent: round(((cpu.user + cpu.system) / 1000 / wall) * 100),
         outputIntervalMs: result.report.intervalsMs,
         perParticipantP99Ms: result.report.perParticipantP99Ms,

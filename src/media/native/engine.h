@@ -183,7 +183,7 @@ class Engine {
   std::atomic<bool> running_{true};
   bool closed_ = false;
   std::atomic<bool> realtime_{false};
-  uint64_t internal_errors_ = 0;
+  std::atomic<uint64_t> internal_errors_{0};  // also counted outside the lock
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   MediaClock clock_;
@@ -198,7 +198,8 @@ class Engine {
   uint64_t next_conf_uid_ = 1;
   int next_port_;
   uint64_t tick_no_ = 0;
-  uint64_t datagrams_ = 0, recv_calls_ = 0, wakeups_ = 0;
+  uint64_t datagrams_ = 0, recv_calls_ = 0;
+  std::atomic<uint64_t> wakeups_{0};  // counted outside the lock
   std::vector<int16_t> silence_;
   std::vector<uint32_t> finished_;
   std::thread thread_;
