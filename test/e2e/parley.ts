@@ -18,6 +18,8 @@ export interface E2eParley {
   uri(user: string): string;
   recordings: string;
   events: RuntimeEvent[];
+  /** Wall-clock ms at which the test process received a runtime event. */
+  timeOf(event: RuntimeEvent): number;
   /** The runtime's event source (`call:cN`) of the latest call from a From user. */
   callOf(user: string): string;
   /** Resolves once `count` events of `type` came from the call of `user`; returns the last. */
@@ -59,6 +61,7 @@ export async function startParley(rtp: { portMin: number; portMax: number }): Pr
   const recordings = mkdtempSync(path.join(tmpdir(), 'parley-e2e-rec-'));
   const logger = new MemoryLogger();
   const events: RuntimeEvent[] = [];
+  const times = new WeakMap<RuntimeEvent, number>();
   const started = Date.now();
   let waiters: Array<() => void> = [];
   const server = await ParleyServer.start({
@@ -69,6 +72,7 @@ export async function startParley(rtp: { portMin: number; portMax: number }): Pr
     logger,
     onEvent: (e) => {
       events.push(e);
+      times.set(e, Date.now());
       logger.lines.push(
         `${new Date().toISOString().slice(11, 23)} event ${e.source} ${e.type} ${JSON.stringify(e.fields)}`,
       );
@@ -111,6 +115,7 @@ export async function startParley(rtp: { portMin: number; portMax: number }): Pr
   };
   return {
     server,
+    timeOf: (e) => times.get(e) ?? Number.NaN,
     callOf,
     waitEvent,
     async waitCallEvent(user, type, count = 1, timeoutMs = 10_000) {
