@@ -78,7 +78,7 @@ export class SipServer implements SipStack {
   private readonly dialogs = new Map<string, DialogRequestHandler>();
   /** INVITEs not yet answered finally, for CANCEL: Call-ID + Via branch. */
   private readonly pendingInvites = new Map<string, InboundCall>();
-  private readonly calls = new Set<InboundCall | DialogRequestHandler>();
+  private readonly calls = new Set<DialogRequestHandler>();
   private inviteHandler: InviteHandler | undefined;
   private refusing: { status: number; reason: string } | undefined;
   private closed = false;

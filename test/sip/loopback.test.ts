@@ -60,4 +60,24 @@ describe('Parley to Parley', () => {
       expect(seen).toEqual(['message grüß dich', 'dtmf #', 'media recvonly']);
     });
   }
+
+  it('refuses to listen on a port already taken, without taking the process down', async () => {
+    const first = await SipServer.listen({ address: '127.0.0.1', udpPort: 0, tcpPort: 0 });
+    servers.push(first);
+    await expect(
+      SipServer.listen({ address: '127.0.0.1', udpPort: first.udpPort, tcpPort: 0 }),
+    ).rejects.toThrow(/EADDRINUSE/);
+    await expect(
+      SipServer.listen({ address: '127.0.0.1', udpPort: 0, tcpPort: first.tcpPort }),
+    ).rejects.toThrow(/EADDRINUSE/);
+    // The first server still works.
+    const other = await SipServer.listen({ address: '127.0.0.1', udpPort: 0, tcpPort: false });
+    servers.push(other);
+    const outcome = await other.dial({
+      uri: `sip:nobody@127.0.0.1:${first.udpPort}`,
+      timeoutMs: 2000,
+      local: { address: '127.0.0.1', port: 43000 },
+    });
+    expect(outcome).toMatchObject({ status: 'no-answer', code: 480 }); // no onInvite handler: 480
+  });
 });
