@@ -49,6 +49,9 @@ interface SenderReport {
   worstP99Ms: number;
   perParticipantP99Ms: { p50: number; max: number };
   senderCpuPercent: number;
+  /** Wall time of the sender's measuring window, and how late its own 20 ms loop ran at worst. */
+  windowS: number;
+  senderMaxLateMs: number;
 }
 
 function quantile(sorted: Float64Array | number[], q: number): number {
@@ -91,6 +94,9 @@ async function sender(): Promise<void> {
   let received = 0;
   let sent = 0;
   let measuring = false;
+  let windowStart = 0;
+  let windowEnd = 0;
+  let senderMaxLate = 0;
   sockets.forEach((s, i) => {
     s.on('message', (msg) => {
       if (msg.length < 12 || (msg[1]! & 0x7f) >= 72) return; // RTCP
@@ -107,8 +113,16 @@ async function sender(): Promise<void> {
   const total = (args.seconds + args.warmup) * 50;
   await new Promise<void>((resolve) => {
     const step = () => {
-      if (tick === args.warmup * 50) measuring = true;
-      if (tick === total - 5) measuring = false; // the engine's output of the last frames is still in flight
+      const late = performance.now() - (t0 + tick * 20);
+      if (measuring && late > senderMaxLate) senderMaxLate = late;
+      if (tick === args.warmup * 50) {
+        measuring = true;
+        windowStart = performance.now();
+      }
+      if (tick === total - 5) {
+        measuring = false; // the engine's output of the last frames is still in flight
+        windowEnd = performance.now();
+      }
       for (let i = 0; i < n; i++) {
         const set = i < args.talkers ? loud[i % loud.length]! : quiet;
         header[0] = 0x80;
@@ -152,6 +166,8 @@ async function sender(): Promise<void> {
       worstP99Ms: round(p99s[p99s.length - 1] ?? 0),
       perParticipantP99Ms: { p50: round(quantile(p99s, 0.5)), max: round(p99s[p99s.length - 1] ?? 0) },
       senderCpuPercent: round(((cpu.user + cpu.system) / 1000 / wall) * 100),
+      windowS: round((windowEnd - windowStart) / 1000),
+      senderMaxLateMs: round(senderMaxLate),
     },
   });
   for (const s of sockets) s.close();
@@ -221,8 +237,11 @@ async function main(): Promise<void> {
         packets: {
           sent: result.report.sent,
           receivedWhileMeasuring: result.report.received,
-          expectedWhileMeasuring: args.participants * (args.seconds * 50 - 5),
+          // The engine sends 50 packets per second per participant in real time, whatever the sender's pace.
+          expectedWhileMeasuring: Math.round(args.participants * result.report.windowS * 50),
         },
+        senderWindowS: result.report.windowS,
+        senderMaxLateMs: result.report.senderMaxLateMs,
         realtime: after.realtime,
         lateTicks: after.lateTicks - before.lateTicks,
         ticks: after.ticks - before.ticks,
