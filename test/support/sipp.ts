@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -50,6 +50,43 @@ export async function freePort(): Promise<number> {
     if (tcpFree) return port;
   }
   throw new Error('no free port found');
+}
+
+/**
+ * True when a socket is bound to `port` (UDP) or listening on it (TCP), read from /proc/net so the
+ * check never races sipp for the port the way a probing bind would.
+ */
+function isBound(port: number, transport: 'u1' | 't1'): boolean {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const files =
+    transport === 't1' ? ['/proc/net/tcp', '/proc/net/tcp6'] : ['/proc/net/udp', '/proc/net/udp6'];
+  return files.some((file) => {
+    let table: string;
+    try {
+      table = readFileSync(file, 'utf8');
+    } catch {
+      return false;
+    }
+    return table.split('\n').some((line) => {
+      const cols = line.trim().split(/\s+/);
+      // cols[1] = local address:port in hex, cols[3] = state (0A = LISTEN for TCP).
+      return cols[1]?.endsWith(`:${hexPort}`) === true && (transport === 'u1' || cols[3] === '0A');
+    });
+  });
+}
+
+async function waitUntilBound(port: number, transport: 'u1' | 't1', timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  if (!existsSync('/proc/net/udp')) {
+    // No /proc (not Linux): give sipp a generous moment instead.
+    await new Promise((r) => setTimeout(r, 500));
+    return;
+  }
+  while (!isBound(port, transport)) {
+    if (Date.now() > deadline)
+      throw new Error(`sipp did not bind ${transport === 't1' ? 'TCP' : 'UDP'} port ${port}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 export interface SippOptions {
@@ -148,8 +185,9 @@ export async function runSipp(options: SippOptions): Promise<SippRun> {
       resolve(result);
     });
   });
-  // Give sipp a moment to bind before a test sends to it (UAS scenarios).
-  if (!options.target) await new Promise((r) => setTimeout(r, 300));
+  // A UAS scenario must be listening before the test sends to it; over TCP a refused connect
+  // would fail the call outright, so wait until sipp holds the port.
+  if (!options.target) await waitUntilBound(port, options.transport ?? 'u1');
   return { port, done, kill: () => child.kill('SIGTERM') };
 }
 
