@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CodecName } from '../../src/media/native.js';
+import { goertzel } from '../support/goertzel.js';
 import {
   ABSENT,
   type Harness,
@@ -10,7 +11,7 @@ import {
   share,
   teardown,
 } from '../support/rtp-engine.js';
-import { sleep } from '../support/rtp-peer.js';
+import { RtpPeer, sleep } from '../support/rtp-peer.js';
 
 const TONES = [440, 880, 1320];
 let h: Harness | undefined;
@@ -55,4 +56,45 @@ describe('engine conference over loopback RTP', () => {
       expect(h.engine.conferenceStats('c').members).toBe(3);
     });
   }
+});
+
+describe('engine re-configuration during a call', () => {
+  it('a re-INVITE to another codec keeps the call going; moving to another conference follows', async () => {
+    h = openEngine();
+    const harness = h;
+    h.engine.createConference('c', { rate: 16000 });
+    h.engine.createConference('d', { rate: 8000 });
+    const a = await party(harness, 'pcmu', 440, 'c');
+    const b = await party(harness, 'pcmu', 880, 'c');
+    const other = await party(harness, 'pcmu', 1320, 'd');
+    await sleep(300);
+    // B switches to G.722: a new peer on the same endpoint, as after a re-INVITE with a new offer.
+    b.peer.stop();
+    const g722 = await RtpPeer.open({ codec: 'g722', payloadType: 9, freq: 880 });
+    harness.peers.push(g722);
+    h.engine.configureEndpoint(b.id, {
+      remote: { address: '127.0.0.1', port: g722.port },
+      send: { codec: 'g722', payloadType: 9 },
+      receive: { payloadTypes: { 9: { codec: 'g722', rate: 16000 } } },
+      direction: 'sendrecv',
+    });
+    g722.target('127.0.0.1', b.port);
+    g722.start();
+    await sleep(400);
+    let from = performance.now();
+    await sleep(800);
+    expect(share(a, 880, from)).toBeGreaterThan(HEARD);
+    expect(goertzel(g722.heard(from), 440, 16000)).toBeGreaterThan(HEARD);
+    expect(h.engine.endpointStats(b.id).codec).toBe('g722');
+    // A moves to conference d.
+    h.engine.leave('c', a.id);
+    h.engine.join('d', a.id);
+    await sleep(300);
+    from = performance.now();
+    await sleep(800);
+    expect(share(a, 1320, from)).toBeGreaterThan(HEARD);
+    expect(share(a, 880, from)).toBeLessThan(ABSENT);
+    expect(share(other, 440, from)).toBeGreaterThan(HEARD);
+    expect(h.engine.endpointStats(a.id).conference).toBe('d');
+  });
 });
