@@ -118,6 +118,16 @@ describe('SIP transactions from a raw UDP peer', () => {
     expect(busy).toMatch(/received=127\.0\.0\.1/);
   });
 
+  it('refuses new calls with 503 and Retry-After once asked to (shutdown)', async () => {
+    server.onInvite((call) => calls.push(call));
+    server.refuseNewCalls(503, 'Shutting Down');
+    peer.send(invite(peer, server, { branch: 'z9hG4bKdrain', callId: 'drain-1' }), server.udpPort);
+    const refused = await peer.next(/^SIP\/2.0 503 Shutting Down/);
+    expect(refused).toMatch(/^Retry-After: \d+/m);
+    expect(refused).toMatch(/^To: .*;tag=/m);
+    expect(calls).toHaveLength(0);
+  });
+
   it('answers 481 to in-dialog requests of unknown dialogs and survives garbage', async () => {
     peer.send('\u0000\u0001garbage\r\n\r\n', server.udpPort);
     peer.send('NOT SIP AT ALL', server.udpPort);
