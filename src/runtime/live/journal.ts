@@ -54,7 +54,10 @@ export class RecordingJournal {
       const id = String(event.fields.participant ?? '');
       if (!id) return;
       let m = this.members.get(name);
-      if (!m) this.members.set(name, (m = new Map()));
+      if (!m) {
+        m = new Map();
+        this.members.set(name, m);
+      }
       const from = this.fromOf(id) ?? id;
       m.set(id, from);
       for (const r of this.recordingsOf(name)) {
