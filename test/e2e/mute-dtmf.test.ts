@@ -33,9 +33,9 @@ describe.skipIf(!enabled)('mute and unmute by DTMF', () => {
 
     /** Wall-clock stretches [from, to] and what bob must hear of alice in each. */
     const stretches: Array<{ name: string; from: number; to: number; hearsAlice: boolean }> = [];
-    const hold = async (name: string, hearsAlice: boolean): Promise<void> => {
+    const hold = async (name: string, hearsAlice: boolean, ms = 3000): Promise<void> => {
       const from = Date.now() + 700; // the key's event and the mixer's next tick
-      await sleep(3000);
+      await sleep(ms);
       stretches.push({ name, from, to: Date.now(), hearsAlice });
     };
     await hold('both live', true);
@@ -45,7 +45,9 @@ describe.skipIf(!enabled)('mute and unmute by DTMF', () => {
     await hold('after second *6', true);
     const muteAt = Date.now();
     await alice.sendDtmf('*7');
-    await hold('after *7', false);
+    // "You are muted." is this server's first TTS prompt: it waits for the engine to load
+    // (3–6 s measured on two busy cores).
+    await hold('after *7', false, 7000);
     const liveAt = Date.now();
     await alice.sendDtmf('*8');
     await hold('after *8', true);
@@ -73,13 +75,11 @@ describe.skipIf(!enabled)('mute and unmute by DTMF', () => {
       toneShare(slice(heardA, atA(stretches[0]!.from), atA(stretches[4]!.to)), 880),
       why(heardA),
     ).toBeGreaterThan(0.5);
-    expect(speechSeconds(slice(heardA, atA(muteAt), atA(muteAt) + 3), [880]), why(heardA)).toBeGreaterThan(
-      0.25,
-    );
+    expect(speechSeconds(slice(heardA, atA(muteAt), atA(liveAt)), [880]), why(heardA)).toBeGreaterThan(0.25);
     expect(speechSeconds(slice(heardA, atA(liveAt), atA(liveAt) + 3), [880]), why(heardA)).toBeGreaterThan(
       0.25,
     );
     // The feedback is for alice only: bob hears no speech then.
-    expect(speechSeconds(slice(heardB, at(muteAt), at(muteAt) + 3), [440, 880]), why(heardB)).toBe(0);
+    expect(speechSeconds(slice(heardB, at(muteAt), at(liveAt) + 3), [440, 880]), why(heardB)).toBe(0);
   });
 });
