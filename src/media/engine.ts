@@ -384,33 +384,35 @@ export class MediaEngine {
 
   /** Binds an RTP socket (and RTCP on port+1 unless `rtcpMux`). `latching`: learn the far end's real address. */
   createEndpoint(options: { latching?: boolean; rtcpMux?: boolean } = {}): { id: number; port: number } {
-    return this.#call((n) => n.createEndpoint(options.latching ?? false, options.rtcpMux ?? false));
+    return this.#call((n) => n.createEndpoint(options?.latching === true, options?.rtcpMux === true));
   }
 
   configureEndpoint(id: number, config: EndpointConfig): void {
-    const { remote, send, receive, direction } = config;
-    if (!remote || !send || !receive) bad('configureEndpoint needs remote, send and receive');
-    if (send.ptime !== undefined && send.ptime !== 20) bad('only 20 ms packets are sent (ptime 20)');
-    const payloadTypes = Object.entries(receive.payloadTypes ?? {}).map(([pt, spec]) => [
-      Number(pt),
-      spec.codec,
-      spec.rate,
-    ]);
-    const cfg: Record<string, unknown> = {
-      remoteAddress: remote.address,
-      remotePort: remote.port,
-      sendCodec: send.codec,
-      sendPayloadType: send.payloadType,
-      payloadTypes,
-      direction,
-    };
-    if (remote.rtcpPort !== undefined) cfg.remoteRtcpPort = remote.rtcpPort;
-    if (send.rate !== undefined) cfg.sendRate = send.rate;
-    if (receive.telephoneEvent) {
-      cfg.telephoneEventPayloadType = receive.telephoneEvent.payloadType;
-      cfg.telephoneEventRate = receive.telephoneEvent.rate;
-    }
-    this.#call((n) => n.configureEndpoint(id, cfg));
+    this.#call((n) => {
+      const { remote, send, receive, direction } = config;
+      if (!remote || !send || !receive) bad('configureEndpoint needs remote, send and receive');
+      if (send.ptime !== undefined && send.ptime !== 20) bad('only 20 ms packets are sent (ptime 20)');
+      const payloadTypes = Object.entries(receive.payloadTypes ?? {}).map(([pt, spec]) => [
+        Number(pt),
+        spec.codec,
+        spec.rate,
+      ]);
+      const cfg: Record<string, unknown> = {
+        remoteAddress: remote.address,
+        remotePort: remote.port,
+        sendCodec: send.codec,
+        sendPayloadType: send.payloadType,
+        payloadTypes,
+        direction,
+      };
+      if (remote.rtcpPort !== undefined) cfg.remoteRtcpPort = remote.rtcpPort;
+      if (send.rate !== undefined) cfg.sendRate = send.rate;
+      if (receive.telephoneEvent) {
+        cfg.telephoneEventPayloadType = receive.telephoneEvent.payloadType;
+        cfg.telephoneEventRate = receive.telephoneEvent.rate;
+      }
+      n.configureEndpoint(id, cfg);
+    });
   }
 
   /** Closes the sockets; its players stop and its recordings close (recorder events follow). */
@@ -434,13 +436,11 @@ export class MediaEngine {
   }
 
   join(conference: string, endpoint: number, routing: Routing = {}): void {
-    const r = nativeRouting(routing);
-    this.#call((n) => n.join(conference, endpoint, r));
+    this.#call((n) => n.join(conference, endpoint, nativeRouting(routing ?? {})));
   }
 
   updateRouting(conference: string, endpoint: number, routing: Routing): void {
-    const r = nativeRouting(routing);
-    this.#call((n) => n.updateRouting(conference, endpoint, r));
+    this.#call((n) => n.updateRouting(conference, endpoint, nativeRouting(routing ?? {})));
   }
 
   leave(conference: string, endpoint: number): void {
@@ -468,22 +468,25 @@ export class MediaEngine {
     rate: number,
     options: { loop?: boolean } = {},
   ): number {
-    let source: Int16Array | number;
-    if (pcm instanceof Int16Array) source = pcm;
-    else if (pcm && typeof pcm.id === 'number') source = pcm.id;
-    else return bad('pcm must be an Int16Array or a PcmBuffer');
-    const loop = options.loop ?? false;
-    if ('endpoint' in target) return this.#call((n) => n.playToEndpoint(target.endpoint, source, rate, loop));
-    if ('conference' in target)
-      return this.#call((n) => n.playToConference(target.conference, source, rate, loop));
-    return bad('play target must name an endpoint or a conference');
+    return this.#call((n) => {
+      let source: Int16Array | number;
+      if (pcm instanceof Int16Array) source = pcm;
+      else if (pcm && typeof pcm.id === 'number') source = pcm.id;
+      else return bad('pcm must be an Int16Array or a PcmBuffer');
+      const loop = options?.loop === true;
+      if ('endpoint' in target) return n.playToEndpoint(target.endpoint, source, rate, loop);
+      if ('conference' in target) return n.playToConference(target.conference, source, rate, loop);
+      return bad('play target must name an endpoint or a conference');
+    });
   }
 
   /** Copies PCM into the engine once, for prompts played to many endpoints or many times. */
   createBuffer(pcm: Int16Array, rate: number): PcmBuffer {
-    if (!(pcm instanceof Int16Array)) bad('pcm must be an Int16Array');
-    const id = this.#call((n) => n.createBuffer(pcm, rate));
-    return { id, rate, durationMs: (pcm.length * 1000) / rate };
+    return this.#call((n) => {
+      if (!(pcm instanceof Int16Array)) bad('pcm must be an Int16Array');
+      const id = n.createBuffer(pcm, rate);
+      return { id, rate, durationMs: (pcm.length * 1000) / rate };
+    });
   }
 
   /** Forgets a buffer; players still playing it finish normally. */
@@ -509,11 +512,12 @@ export class MediaEngine {
    * incoming audio (`in`), what it is sent (`out`), or both as stereo (left in, right out).
    */
   record(target: RecordTarget, path: string, options: { direction?: 'in' | 'out' | 'both' } = {}): number {
-    if (typeof path !== 'string' || path === '') bad('record needs a file path');
-    if ('conference' in target) return this.#call((n) => n.recordConference(target.conference, path));
-    if ('endpoint' in target)
-      return this.#call((n) => n.recordEndpoint(target.endpoint, path, options.direction ?? 'in'));
-    return bad('record target must name an endpoint or a conference');
+    return this.#call((n) => {
+      if (typeof path !== 'string' || path === '') bad('record needs a file path');
+      if ('conference' in target) return n.recordConference(target.conference, path);
+      if ('endpoint' in target) return n.recordEndpoint(target.endpoint, path, options?.direction ?? 'in');
+      return bad('record target must name an endpoint or a conference');
+    });
   }
 
   /** Closes the file; returns its duration in ms. */
