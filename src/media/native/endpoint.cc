@@ -67,7 +67,7 @@ void Endpoint::configure(const EndpointConfig& cfg, int64_t now_ms) {
     // A re-INVITE with the same SDP address keeps the learned source.
   } else if (remote_changed) {
     latched_ = false;
-    candidate_run_ = 0;
+    for (auto& c : candidates_) c.run = 0;
   }
   clock_rate_ = rtp_clock_rate(cfg.send.codec, cfg.send.rate);
   dtmf_ = std::move(dtmf);
@@ -86,16 +86,33 @@ bool Endpoint::source_ok(const sockaddr_in& from, bool rtcp) const {
 bool Endpoint::latch_candidate(const uint8_t* data, size_t len, const sockaddr_in& from) {
   RtpView v;
   if (parse_rtp(data, len, v) != RtpError::None) return false;
-  if (candidate_run_ > 0 && same_addr(from, candidate_) && v.ssrc == candidate_ssrc_ &&
-      v.seq == static_cast<uint16_t>(candidate_seq_ + 1)) {
-    candidate_run_++;
-  } else {
-    candidate_ = from;
-    candidate_ssrc_ = v.ssrc;
-    candidate_run_ = 1;
+  LatchCandidate* slot = nullptr;
+  for (auto& c : candidates_) {
+    if (c.run > 0 && same_addr(c.from, from)) {
+      slot = &c;
+      break;
+    }
   }
-  candidate_seq_ = v.seq;
-  return candidate_run_ >= kLatchRun;
+  if (slot && v.ssrc == slot->ssrc && v.seq == static_cast<uint16_t>(slot->seq + 1)) {
+    slot->run++;
+  } else {
+    if (!slot) {
+      slot = &candidates_[0];
+      for (auto& c : candidates_) {
+        if (c.run == 0) {
+          slot = &c;
+          break;
+        }
+        if (c.seen < slot->seen) slot = &c;
+      }
+    }
+    slot->from = from;
+    slot->ssrc = v.ssrc;
+    slot->run = 1;
+  }
+  slot->seq = v.seq;
+  slot->seen = ++candidate_clock_;
+  return slot->run >= kLatchRun;
 }
 
 bool Endpoint::on_datagram(const uint8_t* data, size_t len, const sockaddr_in& from, bool rtcp_socket, int64_t now_ms) {
@@ -119,8 +136,10 @@ bool Endpoint::on_datagram(const uint8_t* data, size_t len, const sockaddr_in& f
     }
     latched_ = latched_now = true;
   } else if (latching_ && !latched_ && !rtcp) {
-    // The SDP address itself sends: it is the source, no need to look further.
-    if (latch_candidate(data, len, from)) latched_ = latched_now = true;
+    // The SDP address itself sends valid RTP: it is the source, the one strict mode trusts, so
+    // it is fixed at once and a sprayer gets no window in which its own run could win.
+    RtpView v;
+    if (parse_rtp(data, len, v) == RtpError::None) latched_ = latched_now = true;
   }
   if (rtcp) {
     on_rtcp(data, len, now_ms);

@@ -111,11 +111,19 @@ class Endpoint {
   EndpointConfig cfg_;
   std::unique_ptr<ReceiveStream> stream_;
 
-  // Latching: the run of in-sequence packets from one candidate source.
-  sockaddr_in candidate_{};
-  uint32_t candidate_ssrc_ = 0;
-  uint16_t candidate_seq_ = 0;
-  int candidate_run_ = 0;
+  // Latching: the run of in-sequence packets from each of a few candidate sources. One slot
+  // per source address, so packets sprayed from elsewhere cannot break the real peer's run; a
+  // new source takes a free slot or the one heard from longest ago.
+  struct LatchCandidate {
+    sockaddr_in from{};
+    uint32_t ssrc = 0;
+    uint16_t seq = 0;
+    int run = 0;  // 0: free
+    uint64_t seen = 0;
+  };
+  static constexpr int kLatchSlots = 8;
+  LatchCandidate candidates_[kLatchSlots];
+  uint64_t candidate_clock_ = 0;
 
   // Outbound RTP state.
   uint32_t ssrc_;
