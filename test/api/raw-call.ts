@@ -128,12 +128,34 @@ export class RawCall {
     );
   }
 
-  /** Largest gap between consecutive RTP arrivals in [fromMs, toMs) (performance.now()), in ms. */
-  maxGap(fromMs: number, toMs: number): number {
+  /** Gaps longer than `overMs` between consecutive RTP arrivals in [fromMs, toMs) (performance.now()). */
+  gaps(fromMs: number, toMs: number, overMs: number): Array<{ start: number; end: number }> {
     const at = this.rtp.received.map((r) => r.at).filter((t) => t >= fromMs && t < toMs);
-    let gap = 0;
-    for (let i = 1; i < at.length; i++) gap = Math.max(gap, (at[i] ?? 0) - (at[i - 1] ?? 0));
-    return at.length < 2 ? Number.POSITIVE_INFINITY : gap;
+    const out: Array<{ start: number; end: number }> = [];
+    for (let i = 1; i < at.length; i++) {
+      const a = at[i - 1] ?? 0;
+      const b = at[i] ?? 0;
+      if (b - a > overMs) out.push({ start: a, end: b });
+    }
+    return out;
+  }
+
+  /**
+   * Frames missing from what the server sent in [fromMs, toMs): sequence numbers that
+   * skip, or timestamps that do not step by one 20 ms frame (160 at 8 kHz).
+   */
+  missingFrames(fromMs: number, toMs: number): number {
+    const rs = this.rtp.received.filter((r) => r.at >= fromMs && r.at < toMs);
+    let missing = 0;
+    for (let i = 1; i < rs.length; i++) {
+      const a = rs[i - 1];
+      const b = rs[i];
+      if (!a || !b) continue;
+      const dSeq = (b.seq - a.seq + 65536) % 65536;
+      const dTs = (b.ts - a.ts + 2 ** 32) % 2 ** 32;
+      if (dSeq !== 1 || dTs !== 160) missing += Math.max(1, dSeq - 1, Math.round(dTs / 160) - 1);
+    }
+    return missing;
   }
 
   async hangup(): Promise<void> {

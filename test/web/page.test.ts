@@ -90,7 +90,10 @@ describe.skipIf(!enabled)('management page in headless Chromium', () => {
       () => live.logTail(),
     );
     expect(await dot(quietRow).getAttribute('class')).not.toContain('on');
-    expect(await page.locator('#stream').getAttribute('data-state')).toBe('on');
+    await until(
+      async () => (await page.locator('#stream').getAttribute('data-state')) === 'on',
+      'the event stream',
+    );
     expect(await page.locator('[data-testid="config-version"]').textContent()).toBe(
       live.server.control?.config.current.version.slice(0, 12),
     );
