@@ -119,6 +119,10 @@ describe('conferences', () => {
     expect(
       (await h.req('POST', '/v1/conferences/team-1234/participants/in-1/say', { text: 'Hi.' })).status,
     ).toBe(202);
+    const one = '/v1/conferences/team-1234/participants';
+    expect((await h.req('POST', `${one}/in-1/play`, { url: 'https://example.com/a.wav' })).status).toBe(202);
+    expect((await h.req('POST', `${one}/nobody/play`, { file: 'audio/chime.wav' })).status).toBe(404);
+    expect((await h.req('POST', `${one}/in-1/say`, { text: '' })).status).toBe(422);
     const out = await h.req('POST', '/v1/conferences/team-1234/play', { file: '../../etc/passwd' });
     expect(out.status).toBe(422);
     expect((await json(out)).error.code).toBe('invalid-file');
@@ -246,6 +250,33 @@ describe('scenarios and session requests', () => {
     // A participant flow without an http handler answers 404 itself.
     const flow = await h.req('POST', `/v1/sessions/${h.legs.at(-1)?.info.id}/requests`, {});
     expect(flow.status).toBe(404);
+  });
+});
+
+describe('a flow that does not answer', () => {
+  it('gives 504 with the error body once the session timeout passes', async () => {
+    writeFileSync(
+      path.join(h.dir, 'silent.yaml'),
+      [
+        'kind: scenario',
+        'name: silent-http',
+        'flow:',
+        '  start: wait',
+        '  states:',
+        '    wait:',
+        '      on:',
+        '        http: { log: "heard a request and said nothing" }',
+        '        after 60s: end',
+        '',
+      ].join('\n'),
+    );
+    expect((await json(await h.req('POST', '/v1/config/reload'))).status).toBe('reloaded');
+    const { session } = await json(await h.req('POST', '/v1/scenarios/silent-http', {}));
+    const res = await h.req('POST', `/v1/sessions/${encodeURIComponent(session)}/requests`, { hello: 1 });
+    expect(res.status).toBe(504);
+    expect(await json(res)).toEqual({
+      error: { status: 504, code: 'no-response', message: 'the flow did not respond within 1000 ms' },
+    });
   });
 });
 
