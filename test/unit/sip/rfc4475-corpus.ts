@@ -1,6 +1,8 @@
 /**
- * The RFC 4475 torture messages and their expected answers, read byte for byte from the shared
- * test-data folder (../shared/testdata/rfc4475 from the repository root, or PARLEY_RFC4475_DIR).
+ * The RFC 4475 torture messages and their expected answers, byte for byte: the copy in
+ * test/fixtures/rfc4475 (stored by git without line-ending conversion, see .gitattributes),
+ * or PARLEY_RFC4475_DIR. The copy is checked against the shared test-data folder
+ * (../shared/testdata/rfc4475 beside the repository) wherever that folder exists.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -18,14 +20,17 @@ export interface TortureCase {
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
-export const RFC4475_DIR = process.env.PARLEY_RFC4475_DIR ?? resolve(REPO_ROOT, '../shared/testdata/rfc4475');
+/** The shared, upstream copy of the test data, beside the repository when there is one. */
+export const SHARED_RFC4475_DIR = resolve(REPO_ROOT, '../shared/testdata/rfc4475');
+
+export const RFC4475_DIR = process.env.PARLEY_RFC4475_DIR ?? resolve(REPO_ROOT, 'test/fixtures/rfc4475');
 
 export function loadTortureCases(): TortureCase[] {
   const table = resolve(RFC4475_DIR, 'expected.tsv');
   if (!existsSync(table)) {
     throw new Error(
-      `RFC 4475 test data missing: ${table} not found. The torture messages live in ../shared/testdata/rfc4475 ` +
-        'beside the repository (or set PARLEY_RFC4475_DIR).',
+      `RFC 4475 test data missing: ${table} not found. The torture messages live in test/fixtures/rfc4475 ` +
+        '(a byte-for-byte copy of ../shared/testdata/rfc4475; or set PARLEY_RFC4475_DIR).',
     );
   }
   const cases: TortureCase[] = [];
