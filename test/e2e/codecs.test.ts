@@ -29,14 +29,14 @@ describe.skipIf(!enabled)('PCMU, G.722 and Opus clients in one conference', () =
   }> = [];
 
   beforeAll(async () => {
-    parley = await startParley({ portMin: 31400, portMax: 31599 });
+    parley = await startParley({ portMin: 12400, portMax: 12599 });
     const clients = await Promise.all(
       CLIENTS.map((c) => Baresip.start({ user: `caller-${c.codec}`, tone: c.tone, codecs: [c.codec] })),
     );
     const answered: number[] = [];
     for (const client of clients) {
       await client.dial(parley.uri('conf-2468'));
-      await client.established();
+      await parley.established(client);
       answered.push(Date.now());
       await parley.waitCallEvent(client.user, 'joined');
     }

@@ -12,7 +12,7 @@ const enabled = haveBaresip();
 describe.skipIf(!enabled)('two linked conferences', () => {
   let parley: E2eParley;
   beforeAll(async () => {
-    parley = await startParley({ portMin: 33000, portMax: 33199 });
+    parley = await startParley({ portMin: 11800, portMax: 11999 });
   });
   afterAll(async () => {
     await stopAllBaresip();
@@ -23,10 +23,10 @@ describe.skipIf(!enabled)('two linked conferences', () => {
     const west = await Baresip.start({ user: 'west', tone: 880 });
     const east = await Baresip.start({ user: 'east', tone: 440 });
     await west.dial(parley.uri('hall-west'));
-    await west.established();
+    await parley.established(west);
     await parley.waitCallEvent('west', 'joined');
     await east.dial(parley.uri('hall-east'));
-    await east.established();
+    await parley.established(east);
     await parley.waitCallEvent('east', 'joined');
     const link = await parley.waitEvent(
       (e) => e.source === 'conference:hall-east' && e.type === 'link',

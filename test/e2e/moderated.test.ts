@@ -14,7 +14,7 @@ const enabled = haveBaresip();
 describe.skipIf(!enabled)('moderated conference with music on hold', () => {
   let parley: E2eParley;
   beforeAll(async () => {
-    parley = await startParley({ portMin: 32400, portMax: 32599 });
+    parley = await startParley({ portMin: 13400, portMax: 13599 });
   });
   afterAll(async () => {
     await stopAllBaresip();
@@ -27,7 +27,7 @@ describe.skipIf(!enabled)('moderated conference with music on hold', () => {
     const mod = await Baresip.start({ user: 'moderator', tone: 880 });
     const enter = async (client: Baresip, code: string): Promise<number> => {
       await client.dial(parley.uri('moderated'));
-      await client.established();
+      await parley.established(client);
       const answered = Date.now();
       await parley.waitCallEvent(client.user, 'collect', 1, 15_000);
       await sleep(4000); // "Enter your code, then pound."

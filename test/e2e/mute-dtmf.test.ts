@@ -13,7 +13,7 @@ const enabled = haveBaresip();
 describe.skipIf(!enabled)('mute and unmute by DTMF', () => {
   let parley: E2eParley;
   beforeAll(async () => {
-    parley = await startParley({ portMin: 31800, portMax: 31999 });
+    parley = await startParley({ portMin: 12800, portMax: 12999 });
   });
   afterAll(async () => {
     await stopAllBaresip();
@@ -24,10 +24,10 @@ describe.skipIf(!enabled)('mute and unmute by DTMF', () => {
     const alice = await Baresip.start({ user: 'alice', tone: 440 });
     const bob = await Baresip.start({ user: 'bob', tone: 880 });
     await alice.dial(parley.uri('standup'));
-    await alice.established();
+    await parley.established(alice);
     await parley.waitCallEvent('alice', 'joined');
     await bob.dial(parley.uri('standup'));
-    await bob.established();
+    await parley.established(bob);
     const bobAnswered = Date.now();
     await parley.waitCallEvent('bob', 'joined');
 

@@ -17,7 +17,7 @@ describe.skipIf(!enabled)('listen-only and whisper', () => {
   let quiet = { from: 0, to: 0 };
 
   beforeAll(async () => {
-    parley = await startParley({ portMin: 32000, portMax: 32199 });
+    parley = await startParley({ portMin: 13000, portMax: 13199 });
     const roles = [
       { user: 'presenter', tone: 440, key: '1', role: 'presenter' },
       { user: 'listener', tone: 880, key: '2', role: 'listener' },
@@ -28,7 +28,7 @@ describe.skipIf(!enabled)('listen-only and whisper', () => {
       const client = await Baresip.start({ user: r.user, tone: r.tone });
       clients.push(client);
       await client.dial(parley.uri('lecture'));
-      await client.established();
+      await parley.established(client);
       await parley.waitCallEvent(r.user, 'collect', 1, 15_000);
       // "Press 1 to present, 2 to listen, 3 to coach." is about 3 s.
       await sleep(3500);

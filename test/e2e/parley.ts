@@ -1,7 +1,8 @@
 /**
  * Parley in-process for end-to-end tests: the shipped `conferences/` examples served on
  * 127.0.0.1 (SIP on a free UDP port, TCP off, RTP in a range given per test file so files
- * running side by side never share ports), recordings in a temporary folder, logs and
+ * running side by side never share ports; the ranges sit in 11600–13999, below the kernel's
+ * ephemeral ports and apart from baresip's 14000–19999), recordings in a temporary folder, logs and
  * runtime events kept in memory for assertions and failure messages.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ParleyServer } from '../../src/runtime/live/server.js';
 import type { Logger, RuntimeEvent } from '../../src/runtime/ports.js';
+import type { Baresip } from '../support/baresip.js';
 
 export const CONFERENCES = path.resolve(import.meta.dirname, '../../conferences');
 
@@ -18,6 +20,8 @@ export interface E2eParley {
   uri(user: string): string;
   recordings: string;
   events: RuntimeEvent[];
+  /** `client.established()`, with the server's log added to a failure. */
+  established(client: Baresip, timeoutMs?: number): Promise<void>;
   /** Wall-clock ms at which the test process received a runtime event. */
   timeOf(event: RuntimeEvent): number;
   /** The runtime's event source (`call:cN`) of the latest call from a From user. */
@@ -115,6 +119,13 @@ export async function startParley(rtp: { portMin: number; portMax: number }): Pr
   };
   return {
     server,
+    async established(client, timeoutMs) {
+      try {
+        await client.established(timeoutMs);
+      } catch (err) {
+        throw new Error(`${err instanceof Error ? err.message : String(err)}\n${logTail(60)}`);
+      }
+    },
     timeOf: (e) => times.get(e) ?? Number.NaN,
     callOf,
     waitEvent,

@@ -13,7 +13,7 @@ const enabled = haveBaresip();
 describe.skipIf(!enabled)('PIN lockout across calls', () => {
   let parley: E2eParley;
   beforeAll(async () => {
-    parley = await startParley({ portMin: 33200, portMax: 33399 });
+    parley = await startParley({ portMin: 11600, portMax: 11799 });
   });
   afterAll(async () => {
     await stopAllBaresip();
@@ -24,7 +24,7 @@ describe.skipIf(!enabled)('PIN lockout across calls', () => {
   async function wrongCodes(user: string, codes: string[]): Promise<Baresip> {
     const client = await Baresip.start({ user });
     await client.dial(parley.uri('secure-300'));
-    await client.established();
+    await parley.established(client);
     for (const [i, code] of codes.entries()) {
       await parley.waitCallEvent(user, 'collect', i + 1, 15_000);
       await sleep(i === 0 ? 4500 : 3000);
@@ -55,7 +55,7 @@ describe.skipIf(!enabled)('PIN lockout across calls', () => {
     // Other rooms from the same address are not affected.
     const other = await Baresip.start({ user: 'other' });
     await other.dial(parley.uri('conf-1234'));
-    await other.established();
+    await parley.established(other);
     await other.hangup();
   });
 });

@@ -17,7 +17,7 @@ const enabled = haveBaresip();
 describe.skipIf(!enabled)('PIN-protected room with baresip sending RFC 4733 DTMF', () => {
   let parley: E2eParley;
   beforeAll(async () => {
-    parley = await startParley({ portMin: 31200, portMax: 31399 });
+    parley = await startParley({ portMin: 12200, portMax: 12399 });
   });
   afterAll(async () => {
     await stopAllBaresip();
@@ -30,7 +30,7 @@ describe.skipIf(!enabled)('PIN-protected room with baresip sending RFC 4733 DTMF
   /** Dials the room and waits until the code prompt has been said. */
   async function enterRoom(client: Baresip, room: string): Promise<number> {
     await client.dial(parley.uri(room));
-    await client.established();
+    await parley.established(client);
     const answered = Date.now();
     await parley.waitCallEvent(client.user, 'collect', 1);
     // The prompt is about 2 s of speech, after the TTS engine's first load.

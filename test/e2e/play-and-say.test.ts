@@ -12,7 +12,7 @@ const enabled = haveBaresip();
 describe.skipIf(!enabled)('private greeting and a chime for everyone', () => {
   let parley: E2eParley;
   beforeAll(async () => {
-    parley = await startParley({ portMin: 32600, portMax: 32799 });
+    parley = await startParley({ portMin: 13600, portMax: 13799 });
   });
   afterAll(async () => {
     await stopAllBaresip();
@@ -23,12 +23,12 @@ describe.skipIf(!enabled)('private greeting and a chime for everyone', () => {
     const alice = await Baresip.start({ user: 'alice', tone: 440 });
     const bob = await Baresip.start({ user: 'bob', tone: 880 });
     await alice.dial(parley.uri('briefing'));
-    await alice.established();
+    await parley.established(alice);
     const aliceAnswered = Date.now();
     await parley.waitCallEvent('alice', 'joined', 1, 15_000);
     await sleep(3000);
     await bob.dial(parley.uri('briefing'));
-    await bob.established();
+    await parley.established(bob);
     const bobAnswered = Date.now();
     const bobJoined = parley.timeOf(await parley.waitCallEvent('bob', 'joined', 1, 15_000));
     await sleep(3000);

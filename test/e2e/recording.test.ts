@@ -17,7 +17,7 @@ const TONES = [440, 880, 1320];
 describe.skipIf(!enabled)('recordings of real calls', () => {
   let parley: E2eParley;
   beforeAll(async () => {
-    parley = await startParley({ portMin: 32200, portMax: 32399 });
+    parley = await startParley({ portMin: 13200, portMax: 13399 });
   });
   afterAll(async () => {
     await stopAllBaresip();
@@ -32,7 +32,7 @@ describe.skipIf(!enabled)('recordings of real calls', () => {
     const bob = await Baresip.start({ user: 'panel', tone: 880 });
     for (const client of [alice, bob]) {
       await client.dial(parley.uri('interview'));
-      await client.established();
+      await parley.established(client);
       await parley.waitCallEvent(client.user, 'joined');
     }
     await sleep(4000);
@@ -67,7 +67,7 @@ describe.skipIf(!enabled)('recordings of real calls', () => {
     );
     for (const client of clients) {
       await client.dial(parley.uri('recorded'));
-      await client.established();
+      await parley.established(client);
       await parley.waitCallEvent(client.user, 'joined', 1, 15_000);
     }
     const allIn = Date.now();

@@ -78,7 +78,11 @@ export interface BaresipOptions {
   domain?: string;
   /** Answer incoming calls by itself. Default false. */
   autoAnswer?: boolean;
-  /** RTP port range; default a random 100-port range in 40000–59999. */
+  /**
+   * RTP port range; default a random 100-port range in 14000–19999: below the kernel's
+   * ephemeral ports (32768+), where any socket bound to port 0 may land, and apart from the
+   * ranges the Parley end-to-end tests give the server (11600–13999).
+   */
   rtpPorts?: readonly [number, number];
   /** Label used in log messages. Default the user. */
   name?: string;
@@ -170,7 +174,7 @@ export class Baresip {
     mkdirSync(dumpDir);
     const sipPort = await freePort();
     const ctrlPort = await freePort();
-    const rtpBase = 40000 + 100 * Math.floor(Math.random() * 200);
+    const rtpBase = 14000 + 100 * Math.floor(Math.random() * 60);
     const [rtpMin, rtpMax] = options.rtpPorts ?? [rtpBase, rtpBase + 99];
     const toneFile = path.join(dir, 'tone.wav');
     // The tone is written at the preferred codec's rate: baresip's resampler (librem
@@ -461,6 +465,19 @@ export class Baresip {
   async sent(): Promise<Pcm> {
     await sleep(200);
     return this.readDumps('enc');
+  }
+
+  /**
+   * Waits until baresip's output (log and SIP trace) matches: the trace comes through a
+   * pipe and may trail the ctrl_tcp event that reported the same thing.
+   */
+  async waitLog(re: RegExp, timeoutMs = 3000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!re.test(this.logText)) {
+      if (Date.now() > deadline)
+        throw new Error(`baresip ${this.name}: log never matched ${re}\n${this.logTail()}`);
+      await sleep(50);
+    }
   }
 
   /** The last part of baresip's output (SIP trace and log), for failure messages. */
