@@ -149,6 +149,8 @@ function checkLines(text: string): void {
       if (am[1] === 'rtpmap' && Number(am[2]!.split(' ')[0]) > 127) {
         throw new SdpError('payload type above 127', 400, n);
       }
+      if (am[1] === 'rtcp' && Number(am[2]!.split(' ')[0]) > 65535)
+        throw new SdpError('a=rtcp port out of range', 400, n);
     }
     if (type in seen) seen = { ...seen, [type]: true };
   });
@@ -168,6 +170,8 @@ function codecsOf(section: SdpMediaSection): Codec[] {
     const map = section.rtp.find((r) => r.payload === pt);
     const fmtp = section.fmtp.find((f) => f.payload === pt)?.config;
     if (map) {
+      // A clock rate of 0 is unusable (and would be written back without one): skipped, never guessed.
+      if (map.rate === 0) continue;
       const channels = map.encoding === undefined ? 1 : Number(map.encoding) || 1;
       codecs.push({
         payloadType: pt,
@@ -190,7 +194,8 @@ function isAudioRtp(section: SdpMediaSection): boolean {
 
 /** Index of the audio stream we use: the first RTP/AVP audio section with a port. */
 function audioIndex(session: SdpSessionDescription): number {
-  return session.media.findIndex((m) => isAudioRtp(m) && m.port !== 0);
+  // sdp-transform leaves a port with leading zeros ("m=audio 000") a string: compare numbers.
+  return session.media.findIndex((m) => isAudioRtp(m) && Number(m.port) !== 0);
 }
 
 /**
@@ -212,7 +217,8 @@ export function parseSdp(body: string | Buffer): RemoteMedia {
     throw new SdpError(srtp ? 'only secure RTP (SAVP) audio is offered' : 'no active RTP audio stream', 488);
   }
   const section = session.media[index]!;
-  const address = section.connection?.ip ?? session.connection?.ip;
+  // sdp-transform turns an all-digit address ("c=IN IP4 15") into a number: keep it a string.
+  const address = String(section.connection?.ip ?? session.connection?.ip ?? '');
   if (!address) throw new SdpError('no connection address (c=) for the audio stream', 488);
   const codecs = codecsOf(section);
   const tes = codecs.filter((c) => c.name.toLowerCase() === 'telephone-event');
@@ -223,13 +229,17 @@ export function parseSdp(body: string | Buffer): RemoteMedia {
     direction = direction === 'sendrecv' || direction === 'sendonly' ? 'sendonly' : 'inactive';
   }
   const rtcpMux = section.rtcpMux !== undefined;
+  const port = Number(section.port);
+  const rtcpPort = section.rtcp ? Number(section.rtcp.port) : undefined;
   return {
     address,
-    port: section.port,
-    rtcpPort: section.rtcp?.port ?? (rtcpMux ? section.port : section.port + 1),
+    port,
+    // RTP on 65535 leaves no port for RTCP above it: 0, where nothing is sent (as the engine reads it).
+    rtcpPort: rtcpPort ?? (rtcpMux ? port : port < 65535 ? port + 1 : 0),
     rtcpMux,
     direction,
-    ...(section.ptime !== undefined ? { ptime: Number(section.ptime) } : {}),
+    // a=ptime:0 asks for nothing usable: as if absent (20 ms).
+    ...(Number(section.ptime) > 0 ? { ptime: Number(section.ptime) } : {}),
     codecs: codecs.filter((c) => !tes.includes(c)),
     ...(te ? { telephoneEvent: { payloadType: te.payloadType, rate: te.rate } } : {}),
     telephoneEvents: tes.map((t) => ({ payloadType: t.payloadType, rate: t.rate })),
@@ -400,11 +410,12 @@ export class SdpSession {
     ];
     const sections = offered.media.map((m, i): SdpMediaSection => {
       if (i !== chosen) {
+        // A section sdp-transform could only half read must still be written back as a valid m= line.
         return {
-          type: m.type,
+          type: m.type || 'application',
           port: 0,
-          protocol: m.protocol,
-          payloads: String(m.payloads ?? '0').split(' ')[0]!,
+          protocol: /^[\w/]+$/.test(m.protocol ?? '') ? m.protocol : 'RTP/AVP',
+          payloads: String(m.payloads ?? '').split(' ')[0] || '0',
           rtp: [],
           fmtp: [],
         };
