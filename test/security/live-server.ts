@@ -47,6 +47,8 @@ export interface LiveOptions {
   rtp: { portMin: number; portMax: number; latching?: boolean };
   config?: string;
   limits?: Partial<SipLimits>;
+  /** Listen on TCP too (a free port). Default UDP only. */
+  tcp?: boolean;
 }
 
 export class LiveServer {
@@ -68,7 +70,7 @@ export class LiveServer {
       sip: {
         address: '127.0.0.1',
         udpPort: 0,
-        tcpPort: false,
+        tcpPort: options.tcp ? 0 : false,
         ...(options.limits ? { limits: options.limits } : {}),
       },
       rtp: { address: '127.0.0.1', ...options.rtp },
@@ -83,6 +85,10 @@ export class LiveServer {
 
   get sipPort(): number {
     return this.server.sip.udpPort;
+  }
+
+  get tcpPort(): number {
+    return this.server.sip.tcpPort;
   }
 
   uri(user: string): string {

@@ -1,0 +1,191 @@
+/**
+ * The RFC 4475 torture messages against the whole server, ParleyServer, over UDP and TCP: unlike
+ * test/sip/rfc4475-server.test.ts (the SIP server with an application that refuses every call),
+ * here a catch-all route sends every INVITE that passes the wire layer into a conference, so the
+ * torture SDPs go through routing, offer/answer and the media engine.
+ *
+ * Per message: the wire layer's answers (400, 413, 416, 505, or none) are those expected.tsv
+ * names; everything else gets some answer; framing errors on TCP close the connection within
+ * 1 s; a valid OPTIONS is answered 200 afterwards. Over the whole run: no error in the server's
+ * log (a call whose media cannot be set up logs one), and no engine error.
+ */
+import dgram from 'node:dgram';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acceptable, loadTortureCases, type TortureCase, WIRE_STATUSES } from '../unit/sip/rfc4475-corpus.js';
+import { LiveServer } from './live-server.js';
+
+const CASES = loadTortureCases();
+const CONFIG = path.join(import.meta.dirname, 'fixtures/catch-all');
+const IS_RESPONSE = (c: TortureCase): boolean => c.bytes.subarray(0, 4).toString() === 'SIP/';
+/** Messages whose length a stream cannot know: the server closes the connection. */
+const TCP_CLOSES = new Set(['ncl', 'mcl01', 'inv2543', 'dblreq', 'clerr', 'baddn']);
+
+/** The top Via's transport and sent-by pointed at this test's socket, everything else kept. */
+function rewriteTopVia(bytes: Buffer, transport: 'UDP' | 'TCP', port: number): Buffer {
+  const text = bytes.toString('latin1');
+  const headEnd = text.indexOf('\r\n\r\n');
+  const head = headEnd < 0 ? text : text.slice(0, headEnd);
+  const rewritten = head.replace(
+    /^((?:via|v)[ \t]*:[ \t]*SIP\s*\/\s*\d\.\d\s*\/\s*)([A-Za-z]+)(\s+)([^;,\s]+)/im,
+    (_m, pre: string, _t: string, ws: string) => `${pre}${transport}${ws}127.0.0.1:${port}`,
+  );
+  return Buffer.concat([Buffer.from(rewritten, 'latin1'), bytes.subarray(head.length)]);
+}
+
+const callIdOf = (bytes: Buffer): string | undefined =>
+  /^(?:call-id|i)[ \t]*:[ \t]*(\S+)/im.exec(bytes.toString('latin1'))?.[1];
+
+function options(callId: string, transport: 'UDP' | 'TCP', port: number): Buffer {
+  return Buffer.from(
+    `OPTIONS sip:parley@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/${transport} 127.0.0.1:${port};branch=z9hG4bK-${callId}\r\n` +
+      `Max-Forwards: 70\r\nFrom: <sip:probe@127.0.0.1>;tag=p1\r\nTo: <sip:parley@127.0.0.1>\r\nCall-ID: ${callId}\r\n` +
+      'CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n',
+  );
+}
+
+/** Final responses by Call-ID, read by pattern (a 400 may echo headers too broken to parse). */
+class Inbox {
+  private readonly finals: Array<{ status: number; callId: string | undefined }> = [];
+  private waiters: Array<() => void> = [];
+
+  add(text: string): void {
+    for (const piece of text.split(/(?=^SIP\/2\.0 \d{3} )/m)) {
+      const status = Number(/^SIP\/2\.0 (\d{3}) /.exec(piece)?.[1] ?? 0);
+      if (status >= 200) this.finals.push({ status, callId: /^Call-ID: (.*)$/im.exec(piece)?.[1]?.trim() });
+    }
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  async final(callId: string | undefined, ms: number): Promise<number | undefined> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const hit = this.finals.find((r) => r.callId === callId);
+      if (hit) return hit.status;
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+}
+
+/** Holds an answer against expected.tsv: the wire layer's codes exactly, the application's loosely. */
+function judge(c: TortureCase, status: number | undefined): void {
+  const expectsDrop = c.expected.length === 1 && c.expected[0] === 'drop';
+  if (expectsDrop || IS_RESPONSE(c)) {
+    expect(status, 'no answer').toBeUndefined();
+    return;
+  }
+  expect(status, 'an answer arrives').toBeDefined();
+  const outcome = WIRE_STATUSES.has(status!) ? status! : 'app';
+  expect(acceptable(c, outcome), `answered ${status}; expected ${c.expected.join('|')}`).toBe(true);
+}
+
+async function startLive(): Promise<LiveServer> {
+  return LiveServer.start({
+    config: CONFIG,
+    tcp: true,
+    rtp: { portMin: 33700, portMax: 33899 },
+    // One source sends every message and probe at once; a short slow-sender clock lets the
+    // incomplete messages (clerr, baddn) close within 1 s.
+    limits: { transactionsPerSecond: 10_000, transactionBurst: 10_000, messageTimeoutMs: 500 },
+  });
+}
+
+function serverHealthy(live: LiveServer): void {
+  const errors = live.log.filter((e) => e.level === 'ERROR');
+  expect(errors.map((e) => `${e.msg} ${JSON.stringify(e.fields)}`)).toEqual([]);
+  expect(live.engineStats()?.internalErrors ?? 0).toBe(0);
+}
+
+describe('RFC 4475 against ParleyServer over UDP', () => {
+  let live: LiveServer;
+  let socket: dgram.Socket;
+  const inbox = new Inbox();
+
+  beforeAll(async () => {
+    live = await startLive();
+    socket = dgram.createSocket('udp4');
+    socket.on('message', (data) => inbox.add(data.toString('latin1')));
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  });
+
+  // Calls answered 200 whose ACK never comes (the torture INVITEs) hold the stop until their
+  // 64·T1 timeout: about 32 s.
+  afterAll(async () => {
+    socket?.close();
+    await live?.stop();
+  }, 60_000);
+
+  for (const c of CASES) {
+    it(c.name, async () => {
+      const port = socket.address().port;
+      socket.send(rewriteTopVia(c.bytes, 'UDP', port), live.sipPort, '127.0.0.1');
+      const expectsDrop = c.expected.length === 1 && c.expected[0] === 'drop';
+      judge(c, await inbox.final(callIdOf(c.bytes), expectsDrop || IS_RESPONSE(c) ? 400 : 3000));
+      const probe = `probe-udp-${c.name}`;
+      socket.send(options(probe, 'UDP', port), live.sipPort, '127.0.0.1');
+      expect(await inbox.final(probe, 2000), 'OPTIONS answered afterwards').toBe(200);
+    });
+  }
+
+  it('logged no error and the engine had none', () => serverHealthy(live));
+});
+
+describe('RFC 4475 against ParleyServer over TCP', () => {
+  let live: LiveServer;
+  beforeAll(async () => {
+    live = await startLive();
+  });
+  afterAll(async () => {
+    await live?.stop();
+  }, 60_000);
+
+  async function connect(): Promise<{ socket: net.Socket; inbox: Inbox; closed: Promise<number> }> {
+    const socket = net.connect(live.tcpPort, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    const inbox = new Inbox();
+    socket.on('data', (chunk) => inbox.add(chunk.toString('latin1')));
+    socket.on('error', () => {});
+    const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now())));
+    return { socket, inbox, closed };
+  }
+
+  for (const c of CASES) {
+    it(c.name, async () => {
+      const conn = await connect();
+      const sentAt = Date.now();
+      conn.socket.write(rewriteTopVia(c.bytes, 'TCP', conn.socket.localPort as number));
+      let probeConn = conn;
+      if (TCP_CLOSES.has(c.name)) {
+        const closedAt = await Promise.race([
+          conn.closed,
+          new Promise<number>((r) => setTimeout(() => r(-1), 1500)),
+        ]);
+        expect(closedAt, 'the server closes the connection').toBeGreaterThan(0);
+        expect(closedAt - sentAt, 'within 1 s').toBeLessThanOrEqual(1000);
+        probeConn = await connect();
+      } else {
+        const expectsDrop = c.expected.length === 1 && c.expected[0] === 'drop';
+        judge(c, await conn.inbox.final(callIdOf(c.bytes), expectsDrop || IS_RESPONSE(c) ? 300 : 3000));
+      }
+      const probe = `probe-tcp-${c.name}`;
+      probeConn.socket.write(options(probe, 'TCP', probeConn.socket.localPort as number));
+      expect(await probeConn.inbox.final(probe, 2000), 'OPTIONS answered afterwards').toBe(200);
+      conn.socket.destroy();
+      probeConn.socket.destroy();
+    });
+  }
+
+  it('logged no error and the engine had none', () => serverHealthy(live));
+});
