@@ -21,6 +21,7 @@ import { Runtime } from '../runtime.js';
 import { openMediaEngine } from './engine-adapter.js';
 import { EngineMediaPort } from './engine-media.js';
 import type { MediaEngineApi } from './media-api.js';
+import { staticSpeech } from './prewarm.js';
 import { SipDialer } from './sip-dialer.js';
 import { bareAddress, SipCallLeg, userPart } from './sip-leg.js';
 
@@ -173,6 +174,13 @@ export class ParleyServer {
     });
     const server = new ParleyServer(set, runtime, sip, media, engine, tts, logger, rtp);
     sip.onInvite((call) => server.onInvite(call));
+    // Speak every fixed sentence once now, in the background: the first caller then hears
+    // prompts at once instead of after the speech engine's start-up.
+    const speech = staticSpeech(set);
+    void Promise.allSettled(speech.map((s) => prompts.load({ kind: 'tts', ...s }))).then((results) => {
+      const failed = results.filter((r) => r.status === 'rejected').length;
+      logger.info({ prompts: speech.length, failed }, 'speech prompts prepared');
+    });
     try {
       control = await ControlPlane.start({
         paths: options.config,

@@ -145,19 +145,49 @@ export class SipCallLeg implements CallLeg {
         call.ringing();
         return Promise.resolve();
       }
-      const local = this.localMedia();
-      this.configure(call.earlyMedia(local));
+      try {
+        this.configure(call.earlyMedia(this.localMedia()));
+      } catch (err) {
+        return Promise.reject(this.refuseAfter(err));
+      }
       this.stateValue = 'early';
       return Promise.resolve();
     }
     this.answering ??= (async () => {
-      const local = this.localMedia();
+      let local: ReturnType<SipCallLeg['localMedia']>;
+      try {
+        local = this.localMedia();
+      } catch (err) {
+        throw this.refuseAfter(err);
+      }
       const media = await call.answer(local);
       if (this.stateValue === 'ended') return;
       this.configure(media);
       this.stateValue = 'answered';
     })();
     return this.answering;
+  }
+
+  /**
+   * The call cannot get media (no free RTP port, an offer that cannot be answered): the
+   * caller is told with a final response instead of being left with 100 Trying.
+   */
+  private refuseAfter(err: unknown): Error {
+    const error = err instanceof Error ? err : new Error(String(err));
+    const call = this.call as InboundCall;
+    this.logger.error({ call: this.id, callId: call.callId, err: error.message }, 'cannot answer the call');
+    if (this.stateValue !== 'ended' && !call.isEnded) {
+      this.stateValue = 'ended';
+      this.releaseEndpoint();
+      const sdp = (error as { status?: unknown }).status;
+      try {
+        if (typeof sdp === 'number' && sdp >= 400 && sdp < 700) call.reject(sdp, error.message.slice(0, 100));
+        else call.reject(503, 'Service Unavailable');
+      } catch {
+        // Already answered or ended by the SIP layer: nothing left to refuse.
+      }
+    }
+    return error;
   }
 
   async reject(code: number, reason?: string): Promise<void> {
