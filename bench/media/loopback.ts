@@ -10,6 +10,7 @@
  */
 import { fork } from 'node:child_process';
 import dgram from 'node:dgram';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MediaEngine } from '../../src/media/engine.js';
 import { loadNativeEngine } from '../../src/media/native.js';
@@ -175,6 +176,24 @@ async function sender(): Promise<void> {
 
 // ───────────────────────────── the engine (parent) ─────────────────────────────
 
+/**
+ * CPU time (ns) each thread of this process has run, from /proc/self/task/TID/schedstat: exact
+ * scheduler accounting, unlike the 10 ms granularity of utime/stime, and unaffected by the time a
+ * thread waits for a core on a busy machine (wall-time figures are).
+ */
+function threadCpuNs(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      if (Number.isFinite(ns)) out.set(Number(tid), ns);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const engine = MediaEngine.open({
@@ -212,12 +231,23 @@ async function main(): Promise<void> {
   // Engine CPU over the measured part only (after the warm-up).
   await new Promise((r) => setTimeout(r, args.warmup * 1000));
   const before = engine.engineStats();
+  const threads0 = threadCpuNs();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, args.seconds * 1000));
   const cpu = process.cpuUsage(cpu0);
   const wall = performance.now() - t0;
+  const threads1 = threadCpuNs();
   const after = engine.engineStats();
+  // The engine's I/O + mixing thread is the busiest one other than the JavaScript thread (tid = pid).
+  let engineThreadNs = 0;
+  for (const [tid, ns] of threads1) {
+    if (tid === process.pid) continue;
+    engineThreadNs = Math.max(engineThreadNs, ns - (threads0.get(tid) ?? ns));
+  }
+  const windowTicks = after.ticks - before.ticks;
+  // Mean tick CPU is kept over the engine's life; the window's share is the difference of the totals.
+  const tickCpuWindowUs = after.tickCpuMeanUs * after.ticks - before.tickCpuMeanUs * before.ticks;
   const conf = engine.conferenceStats('bench');
   const result = await done;
   engine.close();
@@ -232,6 +262,12 @@ async function main(): Promise<void> {
         codec: 'pcmu',
         conferenceRate: args.rate,
         engineCpuPercent: round(((cpu.user + cpu.system) / 1000 / wall) * 100),
+        // Engine thread CPU (receive + tick) per participant per 20 ms tick, and the tick alone.
+        engineThreadCpuPercent: round((engineThreadNs / 1e6 / wall) * 100),
+        engineThreadUsPerParticipantTick: round(
+          engineThreadNs / 1000 / Math.max(1, windowTicks) / args.participants,
+        ),
+        tickCpuUsPerParticipant: round(tickCpuWindowUs / Math.max(1, windowTicks) / args.participants),
         outputIntervalMs: result.report.intervalsMs,
         perParticipantP99Ms: result.report.perParticipantP99Ms,
         packets: {
