@@ -27,6 +27,7 @@ JitterBuffer::JitterBuffer(JitterConfig cfg) : cfg_(cfg) {
   cfg_.slots = std::clamp<size_t>(cfg_.slots, 8, 512);
   cfg_.max_concealed_frames = std::clamp(cfg_.max_concealed_frames, 1, 50);
   slots_.resize(cfg_.slots);
+  seqs_.assign(cfg_.slots, -1);
   fifo_.resize(kFifoSamples);
   kind_.resize(kFifoSamples);
   scratch_.resize(kScratchSamples);
@@ -47,6 +48,8 @@ void JitterBuffer::set_decoder(Decoder* decoder, Codec codec, int pcm_rate, int 
 
 void JitterBuffer::reset() {
   for (auto& s : slots_) s.seq = -1;
+  std::fill(seqs_.begin(), seqs_.end(), -1);
+  oldest_ = -1;
   non_audio_.fill(-1);
   max_non_audio_ = -1;
   count_ = 0;
@@ -65,10 +68,29 @@ void JitterBuffer::reset() {
 
 JitterBuffer::Slot* JitterBuffer::oldest() {
   if (count_ == 0) return nullptr;
-  Slot* best = nullptr;
-  for (auto& s : slots_)
-    if (s.seq >= 0 && (!best || s.seq < best->seq)) best = &s;
-  return best;
+  if (oldest_ < 0) {
+    int64_t best = -1;
+    for (size_t i = 0; i < seqs_.size(); i++) {
+      int64_t q = seqs_[i];
+      if (q >= 0 && (best < 0 || q < best)) {
+        best = q;
+        oldest_ = static_cast<int>(i);
+      }
+    }
+  }
+  return oldest_ < 0 ? nullptr : &slots_[static_cast<size_t>(oldest_)];
+}
+
+void JitterBuffer::store_seq(size_t index, int64_t seq) {
+  slots_[index].seq = seq;
+  seqs_[index] = seq;
+  if (seq < 0) {
+    if (oldest_ == static_cast<int>(index)) oldest_ = -1;  // found again by the next oldest()
+  } else if (oldest_ >= 0 && seq < seqs_[static_cast<size_t>(oldest_)]) {
+    oldest_ = static_cast<int>(index);
+  } else if (count_ == 0) {
+    oldest_ = static_cast<int>(index);  // the only packet (count_ is raised by the caller afterwards)
+  }
 }
 
 void JitterBuffer::mark_non_audio(int64_t ext_seq) {
@@ -86,7 +108,7 @@ bool JitterBuffer::gap_is_loss(int64_t from, int64_t to) const {
 
 void JitterBuffer::drop_slot(Slot& s) {
   if (s.seq < 0) return;
-  s.seq = -1;
+  store_seq(static_cast<size_t>(&s - slots_.data()), -1);
   count_--;
 }
 
@@ -154,7 +176,8 @@ InsertResult JitterBuffer::insert(int64_t ext_seq, int64_t ext_ts, const uint8_t
   }
   if (!have_transit_ || playing_) note_transit(transit_ms, arrival_ms);
 
-  Slot& s = slots_[static_cast<size_t>(ext_seq % static_cast<int64_t>(slots_.size()))];
+  size_t index = static_cast<size_t>(ext_seq % static_cast<int64_t>(slots_.size()));
+  Slot& s = slots_[index];
   if (s.seq == ext_seq) {
     stats_.duplicates++;
     return InsertResult::Duplicate;
@@ -186,7 +209,7 @@ InsertResult JitterBuffer::insert(int64_t ext_seq, int64_t ext_ts, const uint8_t
     if (s.seq > ext_seq) return InsertResult::Overflow;
     drop_slot(s);
   }
-  s.seq = ext_seq;
+  store_seq(index, ext_seq);
   s.ts = ext_ts;
   s.arrival_ms = arrival_ms;
   s.len = len;

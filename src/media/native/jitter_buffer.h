@@ -91,7 +91,9 @@ class JitterBuffer {
 
   enum : uint8_t { kSilence = 0, kConcealed = 1, kAudio = 2 };
 
+  /** The buffered packet with the lowest sequence number; O(1) while the cached answer holds. */
   Slot* oldest();
+  void store_seq(size_t index, int64_t seq);
   /** True when a sequence number strictly between `from` and `to` was neither audio nor marked non-audio. */
   bool gap_is_loss(int64_t from, int64_t to) const;
   void drop_slot(Slot& s);
@@ -115,6 +117,11 @@ class JitterBuffer {
   int64_t frame_ts_ = 160;
 
   std::vector<Slot> slots_;
+  // Sequence number of each slot (-1: empty), apart from the ~1.5 KB slots: finding the oldest
+  // packet reads these few cache lines instead of touching every slot. The index of the oldest
+  // is cached (-1: unknown) and only recomputed after the oldest itself leaves.
+  std::vector<int64_t> seqs_;
+  int oldest_ = -1;
   std::array<int64_t, 256> non_audio_{};  // ring of recent non-audio sequence numbers, -1 when empty
   int64_t max_non_audio_ = -1;
   size_t count_ = 0;
