@@ -38,11 +38,12 @@ describe('ReceiveStream', () => {
     });
     const frames = play(s, arrive([...a, ...b]), 0, 4100);
     const k = kinds(frames);
-    // The old source's last packet, still buffered at the switch, goes with it; then the
-    // target delay (a frame or two) of silence, then the new tone.
+    // The new source is on probation for its first three packets (held, not yet played), so
+    // the old source's last packet still plays; a frame or two of concealment or silence while
+    // the switch confirms, then the new tone from its first packet on.
     expect(k.slice(2, 101)).toBe('a'.repeat(99));
-    expect(k.slice(101)).toMatch(/^[sc]{1,3}a{98}/);
-    expect(toneFrames(frames.slice(104, 200), 600, 8000)).toBe(96);
+    expect(k.slice(101)).toMatch(/^a[sc]{1,3}a{98}/);
+    expect(toneFrames(frames.slice(105, 201), 600, 8000)).toBe(96);
     const st = s.stats();
     expect(st).toMatchObject({ ssrcChanges: 1, ssrc: 2, lost: 0, packets: 200, late: 0 });
     expect(st.extHighestSeq).toBe(40099);
@@ -77,6 +78,56 @@ describe('ReceiveStream', () => {
     });
     play(s, arrive(c), 2620, 2700);
     expect(s.stats()).toMatchObject({ ssrcChanges: 2, ssrc: 1 });
+  });
+
+  it('ignores a single forged packet of another SSRC: the stream and its stats go on', () => {
+    const s = pcmu();
+    const a = toneStream(engine, { codec: 'pcmu', pt: 0, ptimeMs: 20, packets: 100, ssrc: 1, freq: 1000 });
+    // Garbage with a valid payload type from the legitimate address, mid-stream (what a spoofer can send).
+    const forged = rtpPacket({ pt: 0, seq: 31337, ts: 123_456_789, ssrc: 0xbad }, Buffer.alloc(160, 0x5a));
+    const frames = play(s, arrive([...a, { at: 1010, packet: forged }]), 0, 2100);
+    expect(kinds(frames).slice(2, 101)).toBe('a'.repeat(99));
+    expect(toneFrames(frames.slice(3, 101), 1000, 8000)).toBe(98);
+    expect(s.stats()).toMatchObject({
+      ssrcChanges: 0,
+      ssrc: 1,
+      packets: 100,
+      lost: 0,
+      discarded: { invalid: 1 },
+    });
+  });
+
+  it('ignores forged packets that are not one in-sequence run, or that the real source interrupts', () => {
+    const s = pcmu();
+    const a = toneStream(engine, { codec: 'pcmu', pt: 0, ptimeMs: 20, packets: 150, ssrc: 1, freq: 1000 });
+    const junk = Buffer.alloc(160, 0xff);
+    const forged: Scheduled[] = [
+      // One SSRC, sequence numbers that do not follow each other, in a burst.
+      ...[10, 12, 11, 40, 39].map((seq, i) => ({
+        at: 500 + i,
+        packet: rtpPacket({ pt: 0, seq, ts: seq * 160, ssrc: 0xbad }, junk),
+      })),
+      // Different SSRCs in sequence.
+      ...[0xb1, 0xb2, 0xb3, 0xb4].map((ssrc, i) => ({
+        at: 1100 + i,
+        packet: rtpPacket({ pt: 0, seq: 7 + i, ts: 0, ssrc }, junk),
+      })),
+      // An in-sequence run, one packet between each two of the real source's.
+      ...[0, 1, 2, 3, 4].map((i) => ({
+        at: 2005 + 20 * i,
+        packet: rtpPacket({ pt: 0, seq: 500 + i, ts: 80_000 + 160 * i, ssrc: 0xbad }, junk),
+      })),
+    ];
+    const frames = play(s, arrive([...a, ...forged]), 0, 3100);
+    expect(kinds(frames).slice(2, 151)).toBe('a'.repeat(149));
+    expect(toneFrames(frames.slice(3, 151), 1000, 8000)).toBe(148);
+    expect(s.stats()).toMatchObject({
+      ssrcChanges: 0,
+      ssrc: 1,
+      packets: 150,
+      lost: 0,
+      discarded: { invalid: forged.length },
+    });
   });
 
   it('resynchronises on a timestamp jump instead of waiting seconds for it', () => {

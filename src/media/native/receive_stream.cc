@@ -147,11 +147,62 @@ void ReceiveStream::on_packet(const uint8_t* data, size_t len, int64_t arrival_m
   }
   if (have_source_ && v.ssrc == ssrc_) {
     previous_run_ = 0;
-  } else if (have_previous_ && v.ssrc == previous_ssrc_ && ++previous_run_ < kPreviousRunSwitch) {
-    stats_.late++;  // a reordered packet of the source we just left
-    stats_.discarded.late++;
-    return;
+    // The current source is still sending: whatever claimed to replace it was not a real change.
+    drop_candidate();
+  } else if (have_previous_ && v.ssrc == previous_ssrc_) {
+    if (++previous_run_ < kPreviousRunSwitch) {
+      stats_.late++;  // a reordered packet of the source we just left
+      stats_.discarded.late++;
+      return;
+    }
+  } else if (have_source_) {
+    // A new SSRC replaces the current source only after a run of in-sequence packets (RFC 3550
+    // A.1 probation), so a single forged packet from the right address cannot reset the stream.
+    if (!probe(v, data, len, arrival_ms)) return;
+    // Confirmed: the held packets go in first, as they arrived, then this one.
+    int held = candidate_run_;
+    candidate_run_ = 0;
+    for (int i = 0; i < held; i++) {
+      HeldPacket& h = held_[static_cast<size_t>(i)];
+      RtpView hv{};
+      if (parse_rtp(h.data.data(), h.len, hv) == RtpError::None) accept(hv, h.arrival_ms);
+    }
   }
+  accept(v, arrival_ms);
+}
+
+void ReceiveStream::drop_candidate() {
+  stats_.discarded.invalid += static_cast<uint64_t>(candidate_run_);
+  candidate_run_ = 0;
+}
+
+bool ReceiveStream::probe(const RtpView& v, const uint8_t* data, size_t len, int64_t arrival_ms) {
+  bool continues = candidate_run_ > 0 && v.ssrc == candidate_ssrc_ &&
+                   v.seq == static_cast<uint16_t>(candidate_seq_ + 1);
+  if (!continues) {
+    drop_candidate();
+    candidate_ssrc_ = v.ssrc;
+  }
+  candidate_seq_ = v.seq;
+  if (candidate_run_ + 1 >= kProbation) return true;
+  if (len > kHeldBytes) {
+    // Cannot be held (no datagram the engine reads is this large): the run starts over.
+    stats_.discarded.invalid++;
+    drop_candidate();
+    return false;
+  }
+  HeldPacket& h = held_[static_cast<size_t>(candidate_run_)];
+  std::memcpy(h.data.data(), data, len);
+  h.len = len;
+  h.arrival_ms = arrival_ms;
+  candidate_run_++;
+  return false;
+}
+
+void ReceiveStream::accept(const RtpView& v, int64_t arrival_ms) {
+  bool is_event = cfg_.telephone_event_pt >= 0 && v.pt == cfg_.telephone_event_pt;
+  bool is_cn = !is_event && cfg_.comfort_noise_pt >= 0 && v.pt == cfg_.comfort_noise_pt &&
+               decoders_.find(v.pt) == decoders_.end();
   if (!have_source_ || v.ssrc != ssrc_) {
     if (have_source_) {
       stats_.ssrc_changes++;
@@ -159,6 +210,7 @@ void ReceiveStream::on_packet(const uint8_t* data, size_t len, int64_t arrival_m
       previous_ssrc_ = ssrc_;
       previous_run_ = 0;
     }
+    drop_candidate();
     reset_source(v.ssrc, v.seq);
   } else {
     auto verdict = update_seq(v.seq);

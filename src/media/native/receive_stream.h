@@ -6,6 +6,7 @@
 // Bad input is counted, never thrown: invalid RTP, unknown payload types, late,
 // duplicate and overflowing packets each have a discard reason in stats().
 #pragma once
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -16,6 +17,7 @@
 #include "dtmf.h"
 #include "jitter_buffer.h"
 #include "rtcp.h"
+#include "rtp_packet.h"
 
 namespace parley {
 
@@ -97,6 +99,12 @@ class ReceiveStream {
     int clock_rate;
     std::unique_ptr<Decoder> decoder;
   };
+  /** Everything after the payload-type and source checks: sequence, statistics, jitter buffer. */
+  void accept(const RtpView& v, int64_t arrival_ms);
+  /** A packet of an SSRC that is not the current source's: true once its run confirms it. */
+  bool probe(const RtpView& v, const uint8_t* data, size_t len, int64_t arrival_ms);
+  /** Forgets the candidate source's held packets (counted as discarded invalid). */
+  void drop_candidate();
   void select_payload(uint8_t pt);
   void reset_source(uint32_t ssrc, uint16_t seq);
   enum class SeqVerdict { Ok, Drop, Restarted };
@@ -119,6 +127,19 @@ class ReceiveStream {
   bool have_previous_ = false;
   uint32_t previous_ssrc_ = 0;
   int previous_run_ = 0;
+  // A new SSRC on probation: its packets are held (preallocated) until kProbation arrive in
+  // sequence with no packet of the current source between them; then they all go in.
+  static constexpr int kProbation = 3;
+  static constexpr size_t kHeldBytes = 1500;
+  struct HeldPacket {
+    std::array<uint8_t, kHeldBytes> data{};
+    size_t len = 0;
+    int64_t arrival_ms = 0;
+  };
+  std::array<HeldPacket, kProbation - 1> held_{};
+  int candidate_run_ = 0;
+  uint32_t candidate_ssrc_ = 0;
+  uint16_t candidate_seq_ = 0;
   // RFC 3550 A.1 source state.
   uint16_t max_seq_ = 0;
   uint32_t cycles_ = 0;
