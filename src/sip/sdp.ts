@@ -3,6 +3,7 @@
  * RTP address and port always come from the caller; this module only decides what is
  * said in SDP and which codec the two sides agreed on.
  */
+import { isIP } from 'node:net';
 import {
   parseSdpText,
   type SdpMediaSection,
@@ -175,7 +176,8 @@ function codecsOf(section: SdpMediaSection): Codec[] {
       const channels = map.encoding === undefined ? 1 : Number(map.encoding) || 1;
       codecs.push({
         payloadType: pt,
-        name: map.codec,
+        // sdp-transform turns an all-digit name ("a=rtpmap:18 729/8000") into a number.
+        name: String(map.codec),
         rate: map.rate ?? 8000,
         channels,
         ...(fmtp ? { fmtp } : {}),
@@ -220,6 +222,9 @@ export function parseSdp(body: string | Buffer): RemoteMedia {
   // sdp-transform turns an all-digit address ("c=IN IP4 15") into a number: keep it a string.
   const address = String(section.connection?.ip ?? session.connection?.ip ?? '');
   if (!address) throw new SdpError('no connection address (c=) for the audio stream', 488);
+  // Media goes to addresses, never resolved names: a host name would be answered and then left
+  // silent, so it is refused here.
+  if (isIP(address) === 0) throw new SdpError(`connection address ${address} is not an IP address`, 488);
   const codecs = codecsOf(section);
   const tes = codecs.filter((c) => c.name.toLowerCase() === 'telephone-event');
   const te = tes[0];

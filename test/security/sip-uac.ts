@@ -39,11 +39,17 @@ export interface UacOptions {
   /** Tone sent once the call is up, in Hz. */
   tone: number;
   behindNat?: boolean;
+  /** Lines replacing the default `a=ptime:20` / `a=sendrecv` attributes of the offer. */
+  attributes?: string[];
+  /** The offer's c= address; default 127.0.0.1. */
+  connection?: string;
 }
 
 export class SipUac {
   /** Datagrams that reached the decoy port named in the SDP (behindNat only). */
   decoyPackets = 0;
+  /** Status line of the final answer to the INVITE. */
+  answer = '';
   private readonly callId = `${rand()}@127.0.0.1`;
   private readonly fromTag = rand();
   private toHeader = '';
@@ -122,12 +128,11 @@ export class SipUac {
       'v=0',
       'o=- 1 1 IN IP4 127.0.0.1',
       's=-',
-      'c=IN IP4 127.0.0.1',
+      `c=IN IP4 ${this.opts.connection ?? '127.0.0.1'}`,
       't=0 0',
       `m=audio ${this.sdpPort} RTP/AVP 0`,
       'a=rtpmap:0 PCMU/8000',
-      'a=ptime:20',
-      'a=sendrecv',
+      ...(this.opts.attributes ?? ['a=ptime:20', 'a=sendrecv']),
       '',
     ].join('\r\n');
     const { address, port } = this.opts.server;
@@ -140,6 +145,7 @@ export class SipUac {
         `Content-Type: application/sdp\r\nContent-Length: ${Buffer.byteLength(sdp)}\r\n\r\n${sdp}`,
     );
     const ok = await answered;
+    this.answer = ok.start;
     if (!ok.start.startsWith('SIP/2.0 200'))
       throw new Error(`${this.opts.user}: INVITE answered ${ok.start}`);
     this.toHeader = ok.headers.get('to') ?? '';
