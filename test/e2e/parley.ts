@@ -5,14 +5,48 @@
  * ephemeral ports and apart from baresip's 14000–19999), recordings in a temporary folder, logs and
  * runtime events kept in memory for assertions and failure messages.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { parseTokens } from '../../src/api/tokens.js';
 import { ParleyServer } from '../../src/runtime/live/server.js';
 import type { Logger, RuntimeEvent } from '../../src/runtime/ports.js';
 import type { Baresip } from '../support/baresip.js';
 
 export const CONFERENCES = path.resolve(import.meta.dirname, '../../conferences');
+
+/** Bearer token (read and control) of the HTTP API when a test starts it (`http: true`). */
+export const E2E_TOKEN = 'e2e-test-token-0123456789abcdef';
+
+/**
+ * A temporary copy of `conferences/` with exact text replacements in named files, for
+ * examples that dial `sip:USER@127.0.0.1` (port 5060, which a test cannot bind): the
+ * replacement points the dial at a client's real port and leaves the flow as shipped.
+ * Throws when a search text is missing, so a changed example fails loudly instead of
+ * silently dialling port 5060. Remove the folder with `rmSync(dir, { recursive: true })`.
+ */
+export function conferencesCopy(edits: Record<string, ReadonlyArray<readonly [string, string]>>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'parley-e2e-conf-'));
+  cpSync(CONFERENCES, dir, { recursive: true });
+  for (const [file, pairs] of Object.entries(edits)) {
+    const target = path.join(dir, file);
+    let text = readFileSync(target, 'utf8');
+    for (const [from, to] of pairs) {
+      if (!text.includes(from))
+        throw new Error(`conferences/${file} no longer contains ${JSON.stringify(from)}`);
+      text = text.split(from).join(to);
+    }
+    writeFileSync(target, text);
+  }
+  return dir;
+}
+
+export interface E2eOptions {
+  /** Configuration folder to serve instead of the shipped `conferences/` (see conferencesCopy). */
+  config?: string;
+  /** Start the HTTP API on a free port of 127.0.0.1 with E2E_TOKEN (read, control). */
+  http?: boolean;
+}
 
 export interface E2eParley {
   server: ParleyServer;
@@ -32,6 +66,8 @@ export interface E2eParley {
   waitEvent(match: (e: RuntimeEvent) => boolean, what: string, timeoutMs?: number): Promise<RuntimeEvent>;
   logTail(lines?: number): string;
   eventSummary(): string;
+  /** A request to the HTTP API with the test token (only when started with `http: true`). */
+  req(method: string, url: string, body?: unknown): Promise<Response>;
   stop(): Promise<void>;
 }
 
@@ -61,7 +97,10 @@ class MemoryLogger implements Logger {
   }
 }
 
-export async function startParley(rtp: { portMin: number; portMax: number }): Promise<E2eParley> {
+export async function startParley(
+  rtp: { portMin: number; portMax: number },
+  options: E2eOptions = {},
+): Promise<E2eParley> {
   const recordings = mkdtempSync(path.join(tmpdir(), 'parley-e2e-rec-'));
   const logger = new MemoryLogger();
   const events: RuntimeEvent[] = [];
@@ -69,7 +108,11 @@ export async function startParley(rtp: { portMin: number; portMax: number }): Pr
   const started = Date.now();
   let waiters: Array<() => void> = [];
   const server = await ParleyServer.start({
-    config: [CONFERENCES],
+    config: [options.config ?? CONFERENCES],
+    ...(options.config ? { root: options.config } : {}),
+    ...(options.http
+      ? { http: { host: '127.0.0.1', port: 0, tokens: parseTokens(`${E2E_TOKEN}:read,control`) } }
+      : {}),
     sip: { address: '127.0.0.1', udpPort: 0, tcpPort: false },
     rtp: { address: '127.0.0.1', ...rtp },
     recordings,
@@ -141,12 +184,25 @@ export async function startParley(rtp: { portMin: number; portMax: number }): Pr
       return events.filter(mine)[count - 1]!;
     },
     uri: (user) => `sip:${user}@127.0.0.1:${port}`,
+    req(method, url, body) {
+      const address = server.control?.address;
+      if (!address) throw new Error('the HTTP API is not running: start Parley with { http: true }');
+      return fetch(`http://127.0.0.1:${address.port}${url}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${E2E_TOKEN}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    },
     recordings,
     events,
     logTail,
     eventSummary,
     async stop() {
-      await server.stop('test end');
+      // stop() returns at once; `done` resolves when calls, RTP and the HTTP API are closed.
+      await server.stop('test end').done;
       if (!process.env.PARLEY_KEEP_E2E) rmSync(recordings, { recursive: true, force: true });
     },
   };
