@@ -32,7 +32,15 @@ struct MemberRouting {
 struct MemberState {
   MemberRouting routing;
   ConverterSlot in_conv;
-  std::vector<int16_t> frame;  // this tick's input at the conference rate
+  std::vector<int16_t> frame;  // this tick's input at the conference rate (filled only when mixed)
+  // This tick's and the last tick's input at the codec's rate: resampling waits until the mixer
+  // has ranked the talkers, so only the few it mixes are converted (and a resampler skipped for a
+  // while first takes the last frame, so its filter history is the audio right before).
+  std::vector<int16_t> raw, prev_raw;
+  int raw_rate = 0;
+  bool has_raw = false, had_raw = false;
+  bool pending = false;      // raw holds input not yet converted into frame
+  uint64_t converted = 0;    // conference tick of the last conversion (0: never)
   Vad vad;
   double level = -100;
   bool talking = false;
@@ -104,6 +112,8 @@ class Conference {
 
  private:
   MixMember mix_member(const MemberRouting& r) const;
+  /** Resamples a ranked member's pending input into its frame. */
+  void convert_input(MemberState& s);
   std::string name_;
   uint64_t uid_;
   Mixer mixer_;
@@ -114,6 +124,8 @@ class Conference {
   std::map<std::string, LinkEnd> links_;
   int64_t mix_last_us_ = 0, mix_max_us_ = 0;
   uint64_t ticks_ = 0, late_ticks_ = 0;
+  uint64_t mix_ticks_ = 0;  // tick() calls (ticks_ counts only the timed ones)
+  std::vector<int16_t> prime_;  // output of the priming conversion, thrown away
 };
 
 }  // namespace parley

@@ -65,9 +65,11 @@ void Mixer::remove(uint32_t id) {
   for (auto& s : members_) s.group = -1;
 }
 
-void Mixer::input(uint32_t id, const int16_t* pcm) {
+void Mixer::input(uint32_t id, const int16_t* pcm, double energy) {
   auto it = index_.find(id);
-  if (it != index_.end()) members_[it->second].pcm = pcm;
+  if (it == index_.end()) return;
+  members_[it->second].pcm = pcm;
+  members_[it->second].energy = energy;
 }
 
 const MixGroup* Mixer::group_of(uint32_t id) const {
@@ -78,6 +80,11 @@ const MixGroup* Mixer::group_of(uint32_t id) const {
 }
 
 void Mixer::tick() {
+  rank();
+  mix_ranked();
+}
+
+void Mixer::rank() {
   // 1. Sources: broadcast members always; talkers (not muted, not silent) ranked by energy, loudest N kept.
   ticks_++;
   ranked_.clear();
@@ -90,8 +97,11 @@ void Mixer::tick() {
       continue;
     }
     if (s.m.muted) continue;
-    double energy = 0;
-    for (size_t k = 0; k < frame_; k++) energy += static_cast<double>(s.pcm[k]) * s.pcm[k];
+    double energy = s.energy;
+    if (energy < 0) {
+      energy = 0;
+      for (size_t k = 0; k < frame_; k++) energy += static_cast<double>(s.pcm[k]) * s.pcm[k];
+    }
     if (energy <= 0) continue;
     double score = energy * s.m.in_gain * s.m.in_gain;
     if (s.last_mixed != 0 && ticks_ - s.last_mixed <= kHoldTicks) score *= kHoldBonus;
@@ -110,7 +120,9 @@ void Mixer::tick() {
   mixed_.clear();
   for (uint32_t s : sources_) mixed_.push_back(members_[s].id);
   std::sort(mixed_.begin(), mixed_.end());
+}
 
+void Mixer::mix_ranked() {
   // 2. Each listener's contributors; identical sets (and output gains) share one group.
   group_count_ = 0;
   for (uint32_t li = 0; li < members_.size(); li++) {
@@ -166,7 +178,10 @@ void Mixer::tick() {
     }
     grp.out = MixGroup{sig, out.data(), grp.from.size()};
   }
-  for (auto& s : members_) s.pcm = nullptr;
+  for (auto& s : members_) {
+    s.pcm = nullptr;
+    s.energy = -1;
+  }
 }
 
 MixResult Mixer::mix(const std::map<uint32_t, const int16_t*>& in) {

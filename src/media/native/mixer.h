@@ -64,10 +64,19 @@ class Mixer {
   bool has(uint32_t id) const { return index_.count(id) > 0; }
   size_t size() const { return members_.size(); }
 
-  /** Fast path. Sets one member's frame for the coming tick (nullptr = silence); cleared by tick(). */
-  void input(uint32_t id, const int16_t* pcm);
-  /** Mixes the inputs given since the last tick. */
+  /**
+   * Fast path. Sets one member's frame for the coming tick (nullptr = silence); cleared by tick().
+   * `energy` (sum of squares over one frame at the mixer's rate), when the caller knows it, lets
+   * rank() run before `pcm` holds the audio: it is read only by mix_ranked(), so a caller that
+   * resamples its input can do so for the few members ranked in, not for every talker.
+   */
+  void input(uint32_t id, const int16_t* pcm, double energy = -1);
+  /** Mixes the inputs given since the last tick: rank() then mix_ranked(). */
   void tick();
+  /** First half of tick(): picks this tick's sources; afterwards mixed() lists them. */
+  void rank();
+  /** Second half of tick(): groups the listeners and mixes each group once. */
+  void mix_ranked();
   /** After tick(): the group a listener hears, or nullptr (deaf or unknown). */
   const MixGroup* group_of(uint32_t id) const;
   size_t group_count() const { return group_count_; }
@@ -82,6 +91,7 @@ class Mixer {
     uint32_t id;
     MixMember m;
     const int16_t* pcm = nullptr;
+    double energy = -1;  // given with the input; < 0: computed from pcm
     int group = -1;
     /** Tick at which this member was last among the mixed talkers. */
     uint64_t last_mixed = 0;
