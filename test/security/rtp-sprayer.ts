@@ -1,5 +1,5 @@
 /**
- * An RTP sprayer: from a few UDP sockets on its own address it sends valid-looking RTP that
+ * An RTP sprayer: from a few UDP sockets (other addresses, or other ports of the callers' own) it sends valid-looking RTP that
  * carries one loud tone at every port of a range (RTP and RTCP ports alike), the way an
  * attacker scans a media server's port range for a stream to inject into or to hijack.
  *
@@ -21,16 +21,17 @@ import { tone } from '../support/goertzel.js';
 export type SprayMode = 'random' | 'streams';
 
 export interface SprayOptions {
-  /** Local address the sockets bind (a second loopback address such as 127.0.0.2). */
-  address: string;
+  /**
+   * Local address of each sending socket (source port chosen by the system): another address
+   * such as 127.0.0.2, or the callers' own address on another port.
+   */
+  sources: readonly string[];
   /** Target address and the inclusive port range sprayed. */
   target: string;
   portMin: number;
   portMax: number;
   /** The tone carried, in Hz. */
   freq: number;
-  /** Sockets (source ports) sending. Default 2. */
-  sockets?: number;
   /** One round (a packet from every socket to every port) every this many ms. Default 20. */
   intervalMs?: number;
 }
@@ -97,13 +98,13 @@ export class RtpSprayer {
 
   static async open(opts: SprayOptions): Promise<RtpSprayer> {
     const sockets: dgram.Socket[] = [];
-    for (let i = 0; i < (opts.sockets ?? 2); i++) {
+    for (const address of opts.sources) {
       const s = dgram.createSocket('udp4');
       // ICMP port-unreachable for unused ports of the range must not end the spray.
       s.on('error', () => {});
       await new Promise<void>((resolve, reject) => {
         s.once('error', reject);
-        s.bind(0, opts.address, () => resolve());
+        s.bind(0, address, () => resolve());
       });
       sockets.push(s);
     }
