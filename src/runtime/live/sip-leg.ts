@@ -39,7 +39,8 @@ export function endpointConfig(media: NegotiatedMedia): EndpointMediaConfig {
       port: media.remote.port,
       ...(media.rtcpMux ? {} : { rtcpPort: media.remote.rtcpPort }),
     },
-    send: { codec, payloadType: media.codec.payloadType, rate, ptime: media.ptime },
+    // The engine packetises 20 ms only; a far end's a=ptime is a wish (RFC 3264 §5), not a refusal.
+    send: { codec, payloadType: media.codec.payloadType, rate, ptime: 20 },
     receive: {
       payloadTypes: { [media.codec.payloadType]: { codec, rate } },
       ...(media.telephoneEvent ? { telephoneEvent: media.telephoneEvent } : {}),
