@@ -10,8 +10,15 @@ import { SipUac } from './sip-uac.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Known gaps: each runs as `it.fails` and turns red once fixed. */
-const GAPS: Record<string, string> = {};
+/**
+ * Known gaps: each runs as `it.fails` and turns red once fixed. The SIP layer speaks IPv6 SDP but
+ * the engine sends IPv4 only, and SipCallLeg configures the endpoint after answering: an IPv6
+ * offer is answered 200 and left silent ("remote address must be an IPv4 address"). The fix
+ * belongs in src/runtime/live/sip-leg.ts: refuse with 488 before answering.
+ */
+const GAPS: Record<string, string> = {
+  'ipv6-connection': 'answered 200, engine refuses the IPv6 address, no media',
+};
 
 const OFFERS: Array<{ name: string; attributes?: string[]; connection?: string }> = [
   { name: 'ptime-30', attributes: ['a=ptime:30', 'a=sendrecv'] },
@@ -20,7 +27,8 @@ const OFFERS: Array<{ name: string; attributes?: string[]; connection?: string }
   { name: 'no-ptime', attributes: [] },
   { name: 'rtcp-attribute', attributes: ['a=rtcp:9 IN IP4 127.0.0.1', 'a=sendrecv'] },
   { name: 'rtcp-mux', attributes: ['a=rtcp-mux', 'a=sendrecv'] },
-  { name: 'hostname-connection', connection: 'localhost' },
+  { name: 'hostname-connection', connection: 'IN IP4 localhost' },
+  { name: 'ipv6-connection', connection: 'IN IP6 ::1' },
 ];
 
 describe('unusual offers get media or a refusal, never a silent call', () => {

@@ -41,7 +41,7 @@ export interface UacOptions {
   behindNat?: boolean;
   /** Lines replacing the default `a=ptime:20` / `a=sendrecv` attributes of the offer. */
   attributes?: string[];
-  /** The offer's c= address; default 127.0.0.1. */
+  /** The offer's c= line value; default `IN IP4 127.0.0.1`. */
   connection?: string;
 }
 
@@ -128,7 +128,7 @@ export class SipUac {
       'v=0',
       'o=- 1 1 IN IP4 127.0.0.1',
       's=-',
-      `c=IN IP4 ${this.opts.connection ?? '127.0.0.1'}`,
+      `c=${this.opts.connection ?? 'IN IP4 127.0.0.1'}`,
       't=0 0',
       `m=audio ${this.sdpPort} RTP/AVP 0`,
       'a=rtpmap:0 PCMU/8000',
