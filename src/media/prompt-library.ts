@@ -41,13 +41,13 @@ export class PromptLibrary {
   }
 
   /** PCM of `spec`; rejects with AudioFileError, TtsError or a download error. */
-  async load(spec: PromptSpec): Promise<Pcm> {
+  async load(spec: PromptSpec, options: { background?: boolean } = {}): Promise<Pcm> {
     switch (spec.kind) {
       case 'tts': {
-        const voice = spec.voice ?? '';
-        return this.cached(`tts\u0000${voice}\u0000${spec.text}`, () =>
-          this.options.tts.synthesize(spec.text, spec.voice),
-        );
+        const key = `tts\u0000${spec.voice ?? ''}\u0000${spec.text}`;
+        // Someone waits for a sentence that is only being prepared in the background: it goes first.
+        if (!options.background && this.cache.has(key)) this.options.tts.prioritize?.(spec.text, spec.voice);
+        return this.cached(key, () => this.options.tts.synthesize(spec.text, spec.voice, options));
       }
       case 'file': {
         const file = path.resolve(this.options.root, spec.path);

@@ -162,3 +162,25 @@ describe('PromptLibrary', () => {
     expect(await lib.load({ kind: 'file', path: 'a.wav' })).not.toBe(a);
   });
 });
+
+describe('EspeakTts queue', () => {
+  it('lets a caller overtake prompts prepared in the background', async () => {
+    const tts = new EspeakTts();
+    try {
+      const order: string[] = [];
+      const track = (name: string, p: Promise<unknown>) => p.then(() => order.push(name));
+      const jobs = [
+        track('bg1', tts.synthesize('First background sentence.', undefined, { background: true })),
+        track('bg2', tts.synthesize('Second background sentence.', undefined, { background: true })),
+        track('bg3', tts.synthesize('Third background sentence.', undefined, { background: true })),
+        track('urgent', tts.synthesize('Hello caller.')),
+      ];
+      tts.prioritize('Third background sentence.');
+      await Promise.all(jobs);
+      // bg1 was already running; then the caller's sentence, then the one a caller now waits for.
+      expect(order).toEqual(['bg1', 'urgent', 'bg3', 'bg2']);
+    } finally {
+      await tts.close();
+    }
+  }, 30_000);
+});

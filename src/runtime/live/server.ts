@@ -177,7 +177,9 @@ export class ParleyServer {
     // Speak every fixed sentence once now, in the background: the first caller then hears
     // prompts at once instead of after the speech engine's start-up.
     const speech = staticSpeech(set);
-    void Promise.allSettled(speech.map((s) => prompts.load({ kind: 'tts', ...s }))).then((results) => {
+    void Promise.allSettled(
+      speech.map((s) => prompts.load({ kind: 'tts', ...s }, { background: true })),
+    ).then((results) => {
       const failed = results.filter((r) => r.status === 'rejected').length;
       logger.info({ prompts: speech.length, failed }, 'speech prompts prepared');
     });
