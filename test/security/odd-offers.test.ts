@@ -11,14 +11,10 @@ import { SipUac } from './sip-uac.js';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Known gaps: each runs as `it.fails` and turns red once fixed. The SIP layer speaks IPv6 SDP but
- * the engine sends IPv4 only, and SipCallLeg configures the endpoint after answering: an IPv6
- * offer is answered 200 and left silent ("remote address must be an IPv4 address"). The fix
- * belongs in src/runtime/live/sip-leg.ts: refuse with 488 before answering.
+ * Known gaps: each runs as `it.fails` and turns red once fixed. (An IPv6 media address, which the
+ * IPv4 engine cannot serve, is now refused with 488 before answering.)
  */
-const GAPS: Record<string, string> = {
-  'ipv6-connection': 'answered 200, engine refuses the IPv6 address, no media',
-};
+const GAPS: Record<string, string> = {};
 
 const OFFERS: Array<{ name: string; attributes?: string[]; connection?: string }> = [
   { name: 'ptime-30', attributes: ['a=ptime:30', 'a=sendrecv'] },

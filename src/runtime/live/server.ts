@@ -81,6 +81,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** How long a stop waits for calls to end and SIP to close before going on. */
+const STOP_WAIT_MS = 5000;
+
 function wildcard(address: string): boolean {
   return address === '0.0.0.0' || address === '::';
 }
@@ -278,12 +281,20 @@ export class ParleyServer {
       clearTimeout(timer);
       clearInterval(poll);
     }
-    try {
-      await this.runtime.shutdown(reason);
-    } catch (err) {
-      this.logger.error({ err: String(err) }, 'runtime shutdown failed');
-    }
-    await this.sip.close();
+    // Ending calls sends BYEs; a peer that never answers (or never ACKed our 200) would hold the
+    // stop for a whole transaction timeout (32 s). Recordings are closed first either way.
+    const bounded = <T>(work: Promise<T>, what: string): Promise<unknown> =>
+      Promise.race([
+        work.catch((err: unknown) => this.logger.error({ err: String(err) }, `${what} failed`)),
+        new Promise((resolve) =>
+          setTimeout(() => {
+            this.logger.warn({ seconds: STOP_WAIT_MS / 1000 }, `${what}: not finished, stopping anyway`);
+            resolve(undefined);
+          }, STOP_WAIT_MS).unref(),
+        ),
+      ]);
+    await bounded(this.runtime.shutdown(reason), 'ending calls');
+    await bounded(this.sip.close(), 'closing SIP');
     this.engine.close();
     await this.tts.close();
     await this.control?.close();

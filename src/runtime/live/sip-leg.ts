@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 /**
  * A call leg of the runtime (ports.ts `CallLeg`) over a SIP dialog and an RTP
  * endpoint of the media engine. The leg owns its endpoint: it is created when the
@@ -247,6 +248,12 @@ export class SipCallLeg implements CallLeg {
   }
 
   private localMedia() {
+    const offered = (this.call as InboundCall).offer?.address;
+    // The engine's RTP endpoints are IPv4: an IPv6 offer is refused (488) rather than answered and left silent.
+    if (this.info.direction === 'inbound' && offered !== undefined && !isIPv4(offered))
+      throw Object.assign(new Error(`media address ${offered} is not IPv4; IPv6 media is not supported`), {
+        status: 488,
+      });
     const endpoint = this.ensureEndpoint();
     return {
       address: this.rtp.advertise,
