@@ -13,38 +13,21 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acceptable, loadTortureCases, type TortureCase, WIRE_STATUSES } from '../unit/sip/rfc4475-corpus.js';
+import {
+  acceptable,
+  callIdOf,
+  isResponse,
+  loadTortureCases,
+  optionsProbe,
+  rewriteTopVia,
+  TCP_CLOSES,
+  type TortureCase,
+  WIRE_STATUSES,
+} from '../unit/sip/rfc4475-corpus.js';
 import { LiveServer } from './live-server.js';
 
 const CASES = loadTortureCases();
 const CONFIG = path.join(import.meta.dirname, 'fixtures/catch-all');
-const IS_RESPONSE = (c: TortureCase): boolean => c.bytes.subarray(0, 4).toString() === 'SIP/';
-/** Messages whose length a stream cannot know: the server closes the connection. */
-const TCP_CLOSES = new Set(['ncl', 'mcl01', 'inv2543', 'dblreq', 'clerr', 'baddn']);
-
-/** The top Via's transport and sent-by pointed at this test's socket, everything else kept. */
-function rewriteTopVia(bytes: Buffer, transport: 'UDP' | 'TCP', port: number): Buffer {
-  const text = bytes.toString('latin1');
-  const headEnd = text.indexOf('\r\n\r\n');
-  const head = headEnd < 0 ? text : text.slice(0, headEnd);
-  const rewritten = head.replace(
-    /^((?:via|v)[ \t]*:[ \t]*SIP\s*\/\s*\d\.\d\s*\/\s*)([A-Za-z]+)(\s+)([^;,\s]+)/im,
-    (_m, pre: string, _t: string, ws: string) => `${pre}${transport}${ws}127.0.0.1:${port}`,
-  );
-  return Buffer.concat([Buffer.from(rewritten, 'latin1'), bytes.subarray(head.length)]);
-}
-
-const callIdOf = (bytes: Buffer): string | undefined =>
-  /^(?:call-id|i)[ \t]*:[ \t]*(\S+)/im.exec(bytes.toString('latin1'))?.[1];
-
-function options(callId: string, transport: 'UDP' | 'TCP', port: number): Buffer {
-  return Buffer.from(
-    `OPTIONS sip:parley@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/${transport} 127.0.0.1:${port};branch=z9hG4bK-${callId}\r\n` +
-      `Max-Forwards: 70\r\nFrom: <sip:probe@127.0.0.1>;tag=p1\r\nTo: <sip:parley@127.0.0.1>\r\nCall-ID: ${callId}\r\n` +
-      'CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n',
-  );
-}
-
 /** Final responses by Call-ID, read by pattern (a 400 may echo headers too broken to parse). */
 class Inbox {
   private readonly finals: Array<{ status: number; callId: string | undefined }> = [];
@@ -79,7 +62,7 @@ class Inbox {
 /** Holds an answer against expected.tsv: the wire layer's codes exactly, the application's loosely. */
 function judge(c: TortureCase, status: number | undefined): void {
   const expectsDrop = c.expected.length === 1 && c.expected[0] === 'drop';
-  if (expectsDrop || IS_RESPONSE(c)) {
+  if (expectsDrop || isResponse(c)) {
     expect(status, 'no answer').toBeUndefined();
     return;
   }
@@ -129,9 +112,9 @@ describe('RFC 4475 against ParleyServer over UDP', () => {
       const port = socket.address().port;
       socket.send(rewriteTopVia(c.bytes, 'UDP', port), live.sipPort, '127.0.0.1');
       const expectsDrop = c.expected.length === 1 && c.expected[0] === 'drop';
-      judge(c, await inbox.final(callIdOf(c.bytes), expectsDrop || IS_RESPONSE(c) ? 400 : 3000));
+      judge(c, await inbox.final(callIdOf(c.bytes), expectsDrop || isResponse(c) ? 400 : 3000));
       const probe = `probe-udp-${c.name}`;
-      socket.send(options(probe, 'UDP', port), live.sipPort, '127.0.0.1');
+      socket.send(optionsProbe(probe, 'UDP', port), live.sipPort, '127.0.0.1');
       expect(await inbox.final(probe, 2000), 'OPTIONS answered afterwards').toBe(200);
     });
   }
@@ -177,10 +160,10 @@ describe('RFC 4475 against ParleyServer over TCP', () => {
         probeConn = await connect();
       } else {
         const expectsDrop = c.expected.length === 1 && c.expected[0] === 'drop';
-        judge(c, await conn.inbox.final(callIdOf(c.bytes), expectsDrop || IS_RESPONSE(c) ? 300 : 3000));
+        judge(c, await conn.inbox.final(callIdOf(c.bytes), expectsDrop || isResponse(c) ? 300 : 3000));
       }
       const probe = `probe-tcp-${c.name}`;
-      probeConn.socket.write(options(probe, 'TCP', probeConn.socket.localPort as number));
+      probeConn.socket.write(optionsProbe(probe, 'TCP', probeConn.socket.localPort as number));
       expect(await probeConn.inbox.final(probe, 2000), 'OPTIONS answered afterwards').toBe(200);
       conn.socket.destroy();
       probeConn.socket.destroy();

@@ -9,37 +9,18 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SipServer } from '../../src/sip/index.js';
 import { parseDatagram, type WireVerdict } from '../../src/sip/wire/index.js';
-import { acceptable, loadTortureCases, type TortureCase } from '../unit/sip/rfc4475-corpus.js';
+import {
+  acceptable,
+  callIdOf,
+  isResponse,
+  loadTortureCases,
+  optionsProbe,
+  rewriteTopVia,
+  TCP_CLOSES,
+  type TortureCase,
+} from '../unit/sip/rfc4475-corpus.js';
 
 const CASES = loadTortureCases();
-const IS_RESPONSE = (c: TortureCase): boolean => c.bytes.subarray(0, 4).toString() === 'SIP/';
-
-/** Messages whose length a stream cannot know, and what the server does with them over TCP. */
-const TCP_CLOSES = new Set(['ncl', 'mcl01', 'inv2543', 'dblreq', 'clerr', 'baddn']);
-
-/** The top Via's transport and sent-by replaced; folding and everything else kept. */
-function rewriteTopVia(bytes: Buffer, transport: 'UDP' | 'TCP', port: number): Buffer {
-  const text = bytes.toString('latin1');
-  const headEnd = text.indexOf('\r\n\r\n');
-  const head = headEnd < 0 ? text : text.slice(0, headEnd);
-  const rewritten = head.replace(
-    /^((?:via|v)[ \t]*:[ \t]*SIP\s*\/\s*\d\.\d\s*\/\s*)([A-Za-z]+)(\s+)([^;,\s]+)/im,
-    (_m, pre: string, _t: string, ws: string) => `${pre}${transport}${ws}127.0.0.1:${port}`,
-  );
-  return Buffer.concat([Buffer.from(rewritten, 'latin1'), bytes.subarray(head.length)]);
-}
-
-function callIdOf(bytes: Buffer): string | undefined {
-  return /^(?:call-id|i)[ \t]*:[ \t]*(\S+)/im.exec(bytes.toString('latin1'))?.[1];
-}
-
-function options(callId: string, transport: 'UDP' | 'TCP', port: number): Buffer {
-  return Buffer.from(
-    `OPTIONS sip:parley@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/${transport} 127.0.0.1:${port};branch=z9hG4bK-${callId}\r\n` +
-      `Max-Forwards: 70\r\nFrom: <sip:probe@127.0.0.1>;tag=p1\r\nTo: <sip:parley@127.0.0.1>\r\nCall-ID: ${callId}\r\n` +
-      'CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n',
-  );
-}
 
 /** Responses as they arrive, with a way to wait for one that matches. */
 class Inbox {
@@ -145,7 +126,7 @@ describe('RFC 4475 against a running server over UDP', () => {
       const callId = callIdOf(c.bytes);
       const expectsDrop = c.expected.length === 1 && c.expected[0] === 'drop';
       const answer = await inbox.final(callId, expectsDrop ? 400 : 2000);
-      if (expectsDrop || IS_RESPONSE(c)) {
+      if (expectsDrop || isResponse(c)) {
         expect(answer, 'a response gets no answer').toBeUndefined();
       } else {
         expect(answer, 'an answer arrives').toBeDefined();
@@ -153,7 +134,7 @@ describe('RFC 4475 against a running server over UDP', () => {
         expect(acceptable(c, status), `answered ${status}; expected ${c.expected.join('|')}`).toBe(true);
       }
       const probe = `probe-udp-${c.name}`;
-      socket.send(options(probe, 'UDP', port), server.udpPort, '127.0.0.1');
+      socket.send(optionsProbe(probe, 'UDP', port), server.udpPort, '127.0.0.1');
       expect((await inbox.final(probe, 2000))?.status, 'OPTIONS answered afterwards').toBe(200);
     });
   }
@@ -197,7 +178,7 @@ describe('RFC 4475 against a running server over TCP', () => {
         stillOpen = false;
         const refusal = conn.inbox.responses.find((r) => r.status >= 400 && r.callId === callId);
         if (refusal && c.name !== 'dblreq') expect(refusal.status).toBe(400);
-      } else if (IS_RESPONSE(c) || (c.expected.length === 1 && c.expected[0] === 'drop')) {
+      } else if (isResponse(c) || (c.expected.length === 1 && c.expected[0] === 'drop')) {
         expect(await conn.inbox.final(callId, 300)).toBeUndefined();
       } else {
         const answer = await conn.inbox.final(callId, 2000);
@@ -207,7 +188,7 @@ describe('RFC 4475 against a running server over TCP', () => {
       }
       const probeConn = stillOpen ? conn : await connect();
       const probe = `probe-tcp-${c.name}`;
-      probeConn.socket.write(options(probe, 'TCP', probeConn.socket.localPort as number));
+      probeConn.socket.write(optionsProbe(probe, 'TCP', probeConn.socket.localPort as number));
       expect((await probeConn.inbox.final(probe, 2000))?.status, 'OPTIONS answered afterwards').toBe(200);
       conn.socket.destroy();
       probeConn.socket.destroy();

@@ -71,3 +71,45 @@ export function acceptable(c: TortureCase, outcome: number | 'drop' | 'app'): bo
   if (c.expected.includes(String(outcome))) return true;
   return outcome !== 400 && c.expected.includes('not-400');
 }
+
+/** A response rather than a request (a few torture messages are responses). */
+export const isResponse = (c: TortureCase): boolean => c.bytes.subarray(0, 4).toString() === 'SIP/';
+
+/** Messages whose length a stream cannot know: over TCP the server closes the connection. */
+export const TCP_CLOSES: ReadonlySet<string> = new Set([
+  'ncl',
+  'mcl01',
+  'inv2543',
+  'dblreq',
+  'clerr',
+  'baddn',
+]);
+
+/**
+ * The top Via's transport and sent-by pointed at a test's own socket so answers reach it;
+ * folding and every other byte kept.
+ */
+export function rewriteTopVia(bytes: Buffer, transport: 'UDP' | 'TCP', port: number): Buffer {
+  const text = bytes.toString('latin1');
+  const headEnd = text.indexOf('\r\n\r\n');
+  const head = headEnd < 0 ? text : text.slice(0, headEnd);
+  const rewritten = head.replace(
+    /^((?:via|v)[ \t]*:[ \t]*SIP\s*\/\s*\d\.\d\s*\/\s*)([A-Za-z]+)(\s+)([^;,\s]+)/im,
+    (_m, pre: string, _t: string, ws: string) => `${pre}${transport}${ws}127.0.0.1:${port}`,
+  );
+  return Buffer.concat([Buffer.from(rewritten, 'latin1'), bytes.subarray(head.length)]);
+}
+
+/** The Call-ID of raw message bytes, read by pattern (the message may not parse). */
+export function callIdOf(bytes: Buffer): string | undefined {
+  return /^(?:call-id|i)[ \t]*:[ \t]*(\S+)/im.exec(bytes.toString('latin1'))?.[1];
+}
+
+/** A valid OPTIONS probe: the server must still answer it 200 after each torture message. */
+export function optionsProbe(callId: string, transport: 'UDP' | 'TCP', port: number): Buffer {
+  return Buffer.from(
+    `OPTIONS sip:parley@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/${transport} 127.0.0.1:${port};branch=z9hG4bK-${callId}\r\n` +
+      `Max-Forwards: 70\r\nFrom: <sip:probe@127.0.0.1>;tag=p1\r\nTo: <sip:parley@127.0.0.1>\r\nCall-ID: ${callId}\r\n` +
+      'CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n',
+  );
+}
