@@ -18,7 +18,7 @@ import type {
   SendOptions,
   TestDocument,
 } from './ast.js';
-import { canonicalJsonMemo, sha256, versionOf } from './canonical.js';
+import { versionOf } from './canonical.js';
 import { globPattern } from './check/util.js';
 import type { NodePath, SourceRef } from './diagnostics.js';
 import { parseDuration } from './duration.js';
@@ -104,7 +104,24 @@ export function compileUnits(units: Unit[], options: CompileOptions): CompiledSe
       .map((u) => compileScenario(u, options.root)),
     tests: units.filter((u): u is Unit<TestDocument> => u.data.kind === 'test').map(compileTest),
   };
-  return { version: versionOf(body), ...body };
+  return { version: versionOf(versionedView(body)), ...body };
+}
+
+/**
+ * What the set's version hashes: everything, each flow's machine stood in for by its
+ * own version, so that megabytes of machines are serialised and hashed once, not twice.
+ */
+function versionedView(body: Omit<CompiledSet, 'version'>): unknown {
+  const flow = (f: CompiledFlow) => ({ id: f.id, version: f.version });
+  return {
+    ...body,
+    conferences: body.conferences.map((c) => ({
+      ...c,
+      participant: flow(c.participant),
+      conference: c.conference && flow(c.conference),
+    })),
+    scenarios: body.scenarios.map((s) => ({ ...s, flow: flow(s.flow) })),
+  };
 }
 
 // ───────────────────────────── documents ─────────────────────────────
@@ -295,8 +312,7 @@ class FlowCompiler {
       context: { vars: { ...this.flow.vars } },
       states,
     };
-    // Memoised: the set's version embeds this machine's canonical text again.
-    return { id: this.flow.id, version: sha256(canonicalJsonMemo(machine)), machine };
+    return { id: this.flow.id, version: versionOf(machine), machine };
   }
 
   private at(p: NodePath): SourceRef {

@@ -12,7 +12,10 @@ import type { SourceRef } from './diagnostics.js';
 
 /** A whole configuration set (every file of a folder), compiled. */
 export interface CompiledSet {
-  /** SHA-256 (hex) of the canonical JSON of everything below. */
+  /**
+   * SHA-256 (hex) of the canonical JSON of everything below, where each flow is
+   * written as its id and version (its machine's own hash).
+   */
   version: string;
   /** Files that went into it, with the SHA-256 of their text. */
   files: Array<{ file: string; sha256: string }>;

@@ -21,6 +21,7 @@ import {
   type YAMLError,
 } from 'yaml';
 import type { Diagnostic, NodePath, SourceDocument, SourceRef } from './diagnostics.js';
+import { type Positions, readFast } from './yaml-events.js';
 
 export interface LoadResult {
   documents: SourceDocument[];
@@ -42,8 +43,16 @@ const MAX_ALIAS_COUNT = 100;
 
 type Pos = readonly [line: number, col: number];
 
+export interface LoadOptions {
+  /**
+   * Let js-yaml's event stream read texts that need no diagnostic (default true);
+   * false always runs the full parser (tests hold the two to the same results).
+   */
+  fast?: boolean;
+}
+
 /** Loads every document of `text`; `file` is the name diagnostics carry. */
-export function loadText(file: string, text: string): LoadResult {
+export function loadText(file: string, text: string, options: LoadOptions = {}): LoadResult {
   const documents: SourceDocument[] = [];
   const diagnostics: Diagnostic[] = [];
   // A byte-order mark is not a column anyone can see.
@@ -51,9 +60,16 @@ export function loadText(file: string, text: string): LoadResult {
   // one, character for character, so offsets and positions stay those of the text.
   const source = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).replace(/\r(?!\n)/g, '\n');
   const lineCounter = new LineCounter();
+  let lineStarts: number[] | undefined;
   const posOf = (offset: number): Pos => {
-    const { line, col } = lineCounter.linePos(Math.max(0, Math.min(offset, source.length)));
-    return [line, col];
+    const at = Math.max(0, Math.min(offset, source.length));
+    // The full parser fills the line counter as it reads; the fast road never runs it.
+    if (lineCounter.lineStarts.length > 0) {
+      const { line, col } = lineCounter.linePos(at);
+      return [line, col];
+    }
+    lineStarts ??= lineStartsOf(source);
+    return linePos(lineStarts, at);
   };
   const diag = (pos: Pos, code: string, message: string, severity: Diagnostic['severity'] = 'error') =>
     diagnostics.push({ file, line: pos[0], col: pos[1], severity, code, message });
@@ -61,6 +77,16 @@ export function loadText(file: string, text: string): LoadResult {
   const nesting = estimateNesting(source);
   if (nesting) {
     diag(nesting, 'yaml-depth', `document is nested more than ${MAX_DEPTH} levels deep`);
+    return { documents, diagnostics };
+  }
+
+  // Most configurations take the fast road; whatever needs a diagnostic takes the full one.
+  const fast =
+    options.fast === false ? undefined : readFast(source, { maxDepth: MAX_DEPTH, maxNodes: MAX_NODES });
+  if (fast) {
+    for (const d of fast) {
+      documents.push(new YamlSourceDocument(file, d.index, d.data, d.positions, posOf));
+    }
     return { documents, diagnostics };
   }
 
@@ -127,13 +153,14 @@ export function loadText(file: string, text: string): LoadResult {
       diag(posOf(doc.contents.range?.[0] ?? 0), 'yaml-alias', plain(errorText(err)));
       return;
     }
-    const map = new PositionMap();
+    const map: PositionMap = { values: new Map(), keys: new Map() };
     const walk = walkPositions(doc, map, posOf);
     if (walk.problem) {
       diag(walk.problem.pos, walk.problem.code, walk.problem.message);
       return;
     }
-    documents.push(new YamlSourceDocument(file, index, data, map, doc.contents.range?.[0] ?? 0, posOf));
+    const positions = new PathPositions(map, doc.contents.range?.[0] ?? 0);
+    documents.push(new YamlSourceDocument(file, index, data, positions, posOf));
   }
 }
 
@@ -340,13 +367,12 @@ function scanNodes(doc: Document.Parsed): {
 // ───────────────────────────── positions ─────────────────────────────
 
 /**
- * Offsets of every value and key by path. Offsets rather than line/column pairs and
- * string keys built by concatenation: a large configuration has hundreds of thousands
- * of nodes, and this map is the part of loading that lives as long as the documents.
+ * Offsets of every value and key by path, as the full road records them (following
+ * aliases and merge keys, where one data object can sit at several paths).
  */
-class PositionMap {
-  readonly values = new Map<string, number>();
-  readonly keys = new Map<string, number>();
+interface PositionMap {
+  readonly values: Map<string, number>;
+  readonly keys: Map<string, number>;
 }
 
 /** Path key of a child: unambiguous because a segment's kind is marked and \u0001 never ends one. */
@@ -354,6 +380,50 @@ const childKey = (parent: string, segment: string | number): string =>
   typeof segment === 'number'
     ? `${parent}\u0001#${segment}`
     : `${parent}\u0001.${segment.includes('\u0001') ? JSON.stringify(segment) : segment}`;
+
+class PathPositions implements Positions {
+  constructor(
+    private readonly map: PositionMap,
+    private readonly start: number,
+  ) {}
+
+  valueAt(path: NodePath): number {
+    for (let n = path.length; n >= 0; n--) {
+      const offset = this.map.values.get(pathKey(path.slice(0, n)));
+      if (offset !== undefined) return offset;
+    }
+    return this.start;
+  }
+
+  keyAt(path: NodePath): number {
+    for (let n = path.length; n >= 0; n--) {
+      const k = pathKey(path.slice(0, n));
+      // Array items have no key: their own position is the closest thing.
+      const offset = this.map.keys.get(k) ?? this.map.values.get(k);
+      if (offset !== undefined) return offset;
+    }
+    return this.start;
+  }
+}
+
+/** Offsets where each line starts (a line break is \n once lone CRs are normalised). */
+function lineStartsOf(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+/** 1-based line and column of `offset`, as the yaml package's LineCounter gives them. */
+function linePos(starts: number[], offset: number): Pos {
+  let lo = 0;
+  let hi = starts.length;
+  while (lo + 1 < hi) {
+    const mid = (lo + hi) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid;
+  }
+  return [lo + 1, offset - starts[lo]! + 1];
+}
 
 const pathKey = (path: NodePath): string => {
   let key = '';
@@ -484,27 +554,16 @@ class YamlSourceDocument implements SourceDocument {
     readonly file: string,
     readonly index: number,
     readonly data: unknown,
-    private readonly positions: PositionMap,
-    private readonly start: number,
+    private readonly positions: Positions,
     private readonly posOf: (offset: number) => Pos,
   ) {}
 
   at(path: NodePath): SourceRef {
-    for (let n = path.length; n >= 0; n--) {
-      const offset = this.positions.values.get(pathKey(path.slice(0, n)));
-      if (offset !== undefined) return this.ref(offset);
-    }
-    return this.ref(this.start);
+    return this.ref(this.positions.valueAt(path));
   }
 
   keyAt(path: NodePath): SourceRef {
-    for (let n = path.length; n >= 0; n--) {
-      const k = pathKey(path.slice(0, n));
-      // Array items have no key: their own position is the closest thing.
-      const offset = this.positions.keys.get(k) ?? this.positions.values.get(k);
-      if (offset !== undefined) return this.ref(offset);
-    }
-    return this.ref(this.start);
+    return this.ref(this.positions.keyAt(path));
   }
 
   private ref(offset: number): SourceRef {
