@@ -223,7 +223,7 @@ function mutate(text: string, random: () => number): string {
 function pathsOf(data: unknown, base: NodePath = [], out: NodePath[] = []): NodePath[] {
   out.push(base);
   if (Array.isArray(data)) {
-    data.forEach((v, i) => pathsOf(v, [...base, i], out));
+    for (const [i, v] of data.entries()) pathsOf(v, [...base, i], out);
     out.push([...base, data.length]);
   } else if (typeof data === 'object' && data !== null) {
     for (const [k, v] of Object.entries(data)) pathsOf(v, [...base, k], out);
