@@ -37,12 +37,11 @@ import type {
 } from './ir.js';
 import {
   afterDuration,
-  conferenceFlows,
   dtmfKeys,
   type FlowAction,
   type FlowBranch,
   type FlowModel,
-  flowModel,
+  flowsOf,
   isUrl,
   type Unit,
 } from './model.js';
@@ -169,7 +168,7 @@ function compileConference(unit: Unit<ConferenceDocument>, root: string): Compil
   const a = d.audio ?? {};
   const l = d.limits ?? {};
   const r = d.record ?? {};
-  const flows = conferenceFlows(d);
+  const flows = flowsOf(unit);
   const participant = flows.find((f) => f.kind === 'participant') as FlowModel;
   const conference = flows.find((f) => f.kind === 'conference');
   return clean({
@@ -214,7 +213,7 @@ function compileScenario(unit: Unit<ScenarioDocument>, root: string): CompiledSc
   for (const [k, v] of Object.entries(d.vars ?? {})) {
     vars[k] = clean({ default: v.default, required: v.required ?? false, description: v.description });
   }
-  const flow = flowModel(d.flow, 'scenario', `${d.name}/flow`, ['flow']);
+  const flow = flowsOf(unit)[0] as FlowModel;
   return clean({
     src: unit.doc.at([]),
     name: d.name,

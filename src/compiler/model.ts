@@ -173,13 +173,24 @@ export interface Unit<D extends Document = Document> {
   data: D;
 }
 
-/** The flows a document holds. */
-export function flowsOf(unit: Unit): FlowModel[] {
+/**
+ * Models by document: the checks and the compiler read the same flows, and a
+ * document's data does not change once validated.
+ */
+const modelsByDocument = new WeakMap<Document, readonly FlowModel[]>();
+
+/** The flows a document holds (built once per document; treat them as read-only). */
+export function flowsOf(unit: Unit): readonly FlowModel[] {
   const d = unit.data;
-  if (d.kind === 'conference') return conferenceFlows(d);
-  if (d.kind === 'scenario' && isObject(d.flow))
-    return [flowModel(d.flow, 'scenario', `${d.name}/flow`, ['flow'])];
-  return [];
+  let models = modelsByDocument.get(d);
+  if (!models) {
+    if (d.kind === 'conference') models = conferenceFlows(d);
+    else if (d.kind === 'scenario' && isObject(d.flow))
+      models = [flowModel(d.flow, 'scenario', `${d.name}/flow`, ['flow'])];
+    else models = [];
+    modelsByDocument.set(d, models);
+  }
+  return models;
 }
 
 export function conferenceFlows(d: ConferenceDocument): FlowModel[] {
