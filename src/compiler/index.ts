@@ -206,8 +206,19 @@ function run(
     }
   }
   const fallbackFile = sources[0]?.file ?? '.';
+  // Many documents name the same few prompts and hold music: ask the file system once each.
+  const seen = new Map<string, boolean>();
+  const existsOnce = (p: string): boolean => {
+    const known = seen.get(p);
+    if (known !== undefined) return known;
+    const found = fileExists(p);
+    seen.set(p, found);
+    return found;
+  };
   try {
-    diagnostics.push(...checkUnits(units, { fileExists, sourceText: (f) => texts.get(f), partial }));
+    diagnostics.push(
+      ...checkUnits(units, { fileExists: existsOnce, sourceText: (f) => texts.get(f), partial }),
+    );
   } catch (err) {
     diagnostics.push(internalError(fallbackFile, err));
   }
