@@ -12,13 +12,14 @@
  */
 import {
   CORE_SCHEMA,
-  constructFromEvents,
   EVENT_ID,
   type Event,
   getScalarValue,
+  NOT_RESOLVED,
   parseEvents,
   SCALAR_STYLE,
   type ScalarEvent,
+  type ScalarTagDefinition,
 } from 'js-yaml';
 import type { NodePath } from './diagnostics.js';
 
@@ -116,31 +117,47 @@ export function readFast(text: string, limits: FastLimits): FastDocument[] | und
   // so are document end markers (the parsers count the documents around them differently)
   // and indented markers (js-yaml takes ` ---` for a marker, YAML does not).
   if (/^(?:%|\.\.\.| +(?:---|\.\.\.))/m.test(text)) return undefined;
-  let events: Event[];
-  let values: unknown[];
   try {
-    events = parseEvents(text, { maxDepth: limits.maxDepth + 1 });
-    values = constructFromEvents(events, { source: text, schema: CORE_SCHEMA, maxAliases: 0 });
-  } catch {
-    return undefined;
-  }
-  try {
-    return new Reader(text, events, values, limits).documents();
+    const events = parseEvents(text, { maxDepth: limits.maxDepth + 1 });
+    return new Reader(text, events, limits).documents();
   } catch {
     // StepAside, or anything this reader did not foresee: the full road decides.
     return undefined;
   }
 }
 
+/**
+ * The core schema's implicit scalar tags (null, bool, int, float), in the schema's
+ * order: a plain scalar takes the first that resolves it, else it is a string.
+ */
+const IMPLICIT: readonly ScalarTagDefinition[] = CORE_SCHEMA.tags.filter(
+  (t): t is ScalarTagDefinition => t.nodeKind === 'scalar' && t.implicit,
+);
+
+function resolvePlain(source: string): unknown {
+  const first = source.charAt(0);
+  for (const tag of IMPLICIT) {
+    if (tag.implicitFirstChars && !tag.implicitFirstChars.includes(first)) continue;
+    const value = tag.resolve(source, false, tag.tagName);
+    if (value !== NOT_RESOLVED) return value;
+  }
+  return source;
+}
+
+/**
+ * Walks the events once, building each document's data (as js-yaml's constructor
+ * would with the core schema) and recording where every value and key starts.
+ */
 class Reader {
   private i = 0;
   private nodes = 0;
   private members = new Map<object, MemberOffsets>();
+  /** The value of the node `node()` just read. */
+  private value: unknown = null;
 
   constructor(
     private readonly text: string,
     private readonly events: Event[],
-    private readonly values: unknown[],
     private readonly limits: FastLimits,
   ) {}
 
@@ -151,8 +168,6 @@ class Reader {
       const ev = this.events[this.i++]!;
       if (ev.type !== EVENT_ID.DOCUMENT) throw new StepAside();
       if (ev.directives.length > 0) throw new StepAside();
-      if (index >= this.values.length) throw new StepAside();
-      const data = this.values[index];
       const root = this.events[this.i]!;
       if (root.type === EVENT_ID.POP) {
         this.i++;
@@ -161,7 +176,8 @@ class Reader {
       }
       this.members = new Map();
       this.nodes = 0;
-      const start = this.node(data, 0, 0);
+      const start = this.node(0, 0);
+      const data = this.value;
       if (this.events[this.i++]?.type !== EVENT_ID.POP) throw new StepAside();
       // An empty document is skipped, as the full road does; it still counts for `index`.
       if (!(data === null && root.type === EVENT_ID.SCALAR)) {
@@ -169,44 +185,46 @@ class Reader {
       }
       index++;
     }
-    if (index !== this.values.length) throw new StepAside();
     return out;
   }
 
   /**
-   * Reads the node at the cursor, whose constructed value is `value`; returns its offset.
-   * `keyEnd`: where the key that holds it ends, for a mapping's value.
+   * Reads the node at the cursor into `this.value`; returns its offset. `keyEnd`: where
+   * the key that holds it ends, for a mapping's value.
    */
-  private node(value: unknown, depth: number, fallback: number, keyEnd = -1): number {
+  private node(depth: number, fallback: number, keyEnd = -1): number {
     if (++this.nodes > this.limits.maxNodes || depth > this.limits.maxDepth) throw new StepAside();
-    const ev = this.events[this.i++]!;
+    const ev = this.events[this.i++];
     if (ev === undefined) throw new StepAside();
     switch (ev.type) {
       case EVENT_ID.SCALAR: {
         if (ev.anchorStart !== -1 || ev.tagStart !== -1) throw new StepAside();
-        if (ev.style === SCALAR_STYLE.PLAIN && ev.valueStart !== -1) {
-          if (LEADING_ZERO.test(this.text.slice(ev.valueStart, ev.valueEnd))) throw new StepAside();
-        }
+        const source = getScalarValue(this.text, ev);
+        if (ev.style === SCALAR_STYLE.PLAIN) {
+          if (LEADING_ZERO.test(source)) throw new StepAside();
+          this.value = resolvePlain(source);
+        } else this.value = source;
         return this.scalarStart(ev, fallback, keyEnd);
       }
       case EVENT_ID.SEQUENCE: {
-        if (ev.anchorStart !== -1 || ev.tagStart !== -1 || !Array.isArray(value)) throw new StepAside();
+        if (ev.anchorStart !== -1 || ev.tagStart !== -1) throw new StepAside();
+        const items: unknown[] = [];
         const values: number[] = [];
-        this.members.set(value, { values });
+        this.members.set(items, { values });
         while (this.events[this.i]?.type !== EVENT_ID.POP) {
-          values.push(this.node(value[values.length], depth + 1, ev.start));
+          values.push(this.node(depth + 1, ev.start));
+          items.push(this.value);
         }
         this.i++;
-        if (values.length !== value.length) throw new StepAside();
+        this.value = items;
         return ev.start;
       }
       case EVENT_ID.MAPPING: {
         if (ev.anchorStart !== -1 || ev.tagStart !== -1) throw new StepAside();
-        if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new StepAside();
+        const record: Record<string, unknown> = {};
         const values: Record<string, number> = {};
         const keys: Record<string, number> = {};
-        this.members.set(value, { values, keys });
-        const record = value as Record<string, unknown>;
+        this.members.set(record, { values, keys });
         while (this.events[this.i]?.type !== EVENT_ID.POP) {
           const k = this.events[this.i++];
           if (
@@ -219,13 +237,16 @@ class Reader {
             throw new StepAside();
           const name = getScalarValue(this.text, k);
           if (k.style === SCALAR_STYLE.PLAIN && NON_STRING_PLAIN.test(name)) throw new StepAside();
-          if (name === '__proto__' || name === '<<' || !Object.hasOwn(record, name)) throw new StepAside();
+          // A duplicate is an error the full road words; `__proto__` and `<<` are special.
+          if (name === '__proto__' || name === '<<' || Object.hasOwn(record, name)) throw new StepAside();
           const keyOffset = this.scalarStart(k, ev.start);
           const quoted = k.style === SCALAR_STYLE.SINGLE_QUOTED || k.style === SCALAR_STYLE.DOUBLE_QUOTED;
           keys[name] = keyOffset;
-          values[name] = this.node(record[name], depth + 1, keyOffset, k.valueEnd + (quoted ? 1 : 0));
+          values[name] = this.node(depth + 1, keyOffset, k.valueEnd + (quoted ? 1 : 0));
+          record[name] = this.value;
         }
         this.i++;
+        this.value = record;
         return ev.start;
       }
       default:
@@ -233,6 +254,7 @@ class Reader {
         throw new StepAside();
     }
   }
+
   /** Where the full parser says a scalar starts: its quote, its block indicator, its first character. */
   private scalarStart(ev: ScalarEvent, fallback: number, keyEnd = -1): number {
     if (ev.valueStart === -1) {
