@@ -133,6 +133,20 @@ export interface EndpointStats {
     duplicate: number;
     overflow: number;
   };
+  /**
+   * Spacing of the RTP packets accepted from the far end since the last resetArrival(), by the
+   * kernel's receive time (SO_TIMESTAMPNS) or, where the kernel gives none, the engine's clock.
+   * Quantiles are read from 0.1 ms bins up to 100 ms (bin middles); longer gaps count toward `maxMs` only.
+   */
+  arrival: {
+    /** Intervals measured: one per packet, the first packet ever excepted. */
+    count: number;
+    p50Ms: number;
+    p99Ms: number;
+    maxMs: number;
+    /** The last packet carried the kernel's receive time. */
+    kernelTimestamps: boolean;
+  };
 }
 
 export interface ConferenceStats {
@@ -206,6 +220,7 @@ interface NativeMediaEngine {
   recordEndpoint(id: number, path: string, direction: 'in' | 'out' | 'both'): number;
   stopRecorder(id: number): number;
   endpointStats(id: number): EndpointStats;
+  resetArrival(id?: number): void;
   conferenceStats(name: string): ConferenceStats;
   stats(): EngineStats;
   close(): void;
@@ -538,6 +553,14 @@ export class MediaEngine {
 
   endpointStats(id: number): EndpointStats {
     return this.#call((n) => n.endpointStats(id));
+  }
+
+  /**
+   * Starts a new window of the arrival statistics (EndpointStats.arrival) of one endpoint, or of
+   * every endpoint at the same instant when no id is given.
+   */
+  resetArrival(endpoint?: number): void {
+    this.#call((n) => (endpoint === undefined ? n.resetArrival() : n.resetArrival(endpoint)));
   }
 
   conferenceStats(id: string): ConferenceStats {

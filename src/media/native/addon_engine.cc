@@ -157,6 +157,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
          InstanceMethod("recordEndpoint", &EngineWrap::RecordEndpoint),
          InstanceMethod("stopRecorder", &EngineWrap::StopRecorder),
          InstanceMethod("endpointStats", &EngineWrap::EndpointStatsJs),
+         InstanceMethod("resetArrival", &EngineWrap::ResetArrival),
          InstanceMethod("conferenceStats", &EngineWrap::ConferenceStatsJs),
          InstanceMethod("stats", &EngineWrap::StatsJs), InstanceMethod("close", &EngineWrap::Close)});
   }
@@ -491,7 +492,26 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     d.Set("duplicate", static_cast<double>(r.discarded.duplicate));
     d.Set("overflow", static_cast<double>(r.discarded.overflow));
     o.Set("discarded", d);
+    const ArrivalStats& a = s.stats.arrival;
+    auto arr = Napi::Object::New(env);
+    arr.Set("count", static_cast<double>(a.count));
+    arr.Set("p50Ms", a.p50_ms);
+    arr.Set("p99Ms", a.p99_ms);
+    arr.Set("maxMs", a.max_ms);
+    arr.Set("kernelTimestamps", a.kernel_timestamps);
+    o.Set("arrival", arr);
     return o;
+  }
+
+  // resetArrival(id) or resetArrival() for every endpoint at once (one measuring window for all).
+  Napi::Value ResetArrival(const Napi::CallbackInfo& info) {
+    if (info.Length() == 0 || info[0].IsUndefined() || info[0].IsNull()) {
+      guarded(info.Env(), [&](Engine& e) { e.reset_all_arrivals(); });
+    } else {
+      uint32_t id = id_arg(info, 0, "endpoint id");
+      guarded(info.Env(), [&](Engine& e) { e.reset_arrival(id); });
+    }
+    return info.Env().Undefined();
   }
 
   Napi::Value ConferenceStatsJs(const Napi::CallbackInfo& info) {

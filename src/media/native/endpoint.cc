@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <random>
@@ -115,7 +117,53 @@ bool Endpoint::latch_candidate(const uint8_t* data, size_t len, const sockaddr_i
   return slot->run >= kLatchRun;
 }
 
-bool Endpoint::on_datagram(const uint8_t* data, size_t len, const sockaddr_in& from, bool rtcp_socket, int64_t now_ms) {
+void ArrivalHistogram::add(int64_t arrival_ns, bool kernel) {
+  kernel_ = kernel;
+  if (have_last_) {
+    // Kernel times of one socket only go forward; a step of the wall clock behind them could not.
+    int64_t d = std::max<int64_t>(0, arrival_ns - last_ns_);
+    int64_t bin = d / kBinNs;
+    bins_[static_cast<size_t>(bin < kBins ? bin : kBins)]++;
+    if (d > max_ns_) max_ns_ = d;
+    count_++;
+  }
+  last_ns_ = arrival_ns;
+  have_last_ = true;
+}
+
+void ArrivalHistogram::reset() {
+  bins_.fill(0);
+  count_ = 0;
+  max_ns_ = 0;
+}
+
+double ArrivalHistogram::quantile_ms(double q) const {
+  if (count_ == 0) return 0;
+  // The smallest value with at least q of the intervals at or below it (nearest rank).
+  uint64_t rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_)));
+  if (rank < 1) rank = 1;
+  uint64_t seen = 0;
+  double max_ms = static_cast<double>(max_ns_) / 1e6;
+  for (int i = 0; i < kBins; i++) {
+    seen += bins_[static_cast<size_t>(i)];
+    if (seen >= rank) return std::min(max_ms, (static_cast<double>(i) + 0.5) * kBinNs / 1e6);
+  }
+  return max_ms;  // in the overflow bin: only the maximum is known
+}
+
+ArrivalStats ArrivalHistogram::stats() const {
+  ArrivalStats s;
+  s.count = count_;
+  s.p50_ms = quantile_ms(0.5);
+  s.p99_ms = quantile_ms(0.99);
+  s.max_ms = static_cast<double>(max_ns_) / 1e6;
+  s.kernel_timestamps = kernel_;
+  return s;
+}
+
+bool Endpoint::on_datagram(const uint8_t* data, size_t len, const sockaddr_in& from, bool rtcp_socket,
+                           int64_t arrival_ns, bool kernel_time) {
+  int64_t now_ms = arrival_ns / 1'000'000;
   bool rtcp = rtcp_socket || is_rtcp(data, len);
   if (rtcp && !rtcp_socket && !rtcp_mux()) {
     // RTCP on the RTP port without rtcp-mux negotiated: not ours to interpret.
@@ -151,6 +199,7 @@ bool Endpoint::on_datagram(const uint8_t* data, size_t len, const sockaddr_in& f
   }
   stats_.packets_in++;
   stats_.bytes_in += len;
+  arrival_.add(arrival_ns, kernel_time);
   last_rx_ms_ = now_ms;
   timeout_reported_ = false;
   stream_->on_packet(data, len, now_ms);
@@ -272,6 +321,7 @@ EndpointStats Endpoint::stats() const {
   EndpointStats s = stats_;
   s.latched = latched_;
   if (stream_) s.receive = stream_->stats();
+  s.arrival = arrival_.stats();
   return s;
 }
 

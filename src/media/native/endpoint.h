@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -37,6 +38,40 @@ struct EndpointConfig {
   Direction direction = Direction::SendRecv;
 };
 
+/** Spacing of the RTP packets that reached the endpoint, from ArrivalHistogram. */
+struct ArrivalStats {
+  /** Intervals measured since the last reset (one per packet after the first ever). */
+  uint64_t count = 0;
+  double p50_ms = 0, p99_ms = 0, max_ms = 0;
+  /** The last packet carried the kernel's receive time (SO_TIMESTAMPNS); false: the engine's clock. */
+  bool kernel_timestamps = false;
+};
+
+/**
+ * Inter-arrival intervals of one endpoint's RTP packets in a fixed histogram: 0.1 ms bins up to
+ * 100 ms, one overflow bin, and the exact maximum. Fixed size, so the packet path never allocates;
+ * quantiles are read to the bin (the middle of it), never above the maximum.
+ */
+class ArrivalHistogram {
+ public:
+  static constexpr int64_t kBinNs = 100'000;
+  static constexpr int kBins = 1000;
+  /** A packet received at `arrival_ns` (CLOCK_MONOTONIC); `kernel`: the time is the kernel's. */
+  void add(int64_t arrival_ns, bool kernel);
+  /** Forgets the intervals; keeps the last arrival, so the next packet's interval is still measured. */
+  void reset();
+  ArrivalStats stats() const;
+
+ private:
+  double quantile_ms(double q) const;
+  std::array<uint32_t, kBins + 1> bins_{};
+  uint64_t count_ = 0;
+  int64_t max_ns_ = 0;
+  int64_t last_ns_ = 0;
+  bool have_last_ = false;
+  bool kernel_ = false;
+};
+
 struct EndpointStats {
   uint64_t packets_in = 0, bytes_in = 0;
   uint64_t packets_out = 0, bytes_out = 0;
@@ -47,6 +82,7 @@ struct EndpointStats {
   double rtt_ms = -1;
   bool latched = false;
   ReceiveStats receive;
+  ArrivalStats arrival;
 };
 
 class Endpoint {
@@ -77,8 +113,12 @@ class Endpoint {
   const SendConfig& send_config() const { return cfg_.send; }
   int telephone_event_rate() const { return cfg_.receive.telephone_event_rate > 0 ? cfg_.receive.telephone_event_rate : 8000; }
 
-  /** One datagram from `from`; returns true when it made the endpoint latch onto that source. */
-  bool on_datagram(const uint8_t* data, size_t len, const sockaddr_in& from, bool rtcp_socket, int64_t now_ms);
+  /**
+   * One datagram from `from`, received at `arrival_ns` (CLOCK_MONOTONIC; the kernel's receive time
+   * when `kernel_time`, else the engine's); returns true when it made the endpoint latch onto that source.
+   */
+  bool on_datagram(const uint8_t* data, size_t len, const sockaddr_in& from, bool rtcp_socket, int64_t arrival_ns,
+                   bool kernel_time);
 
   /** This tick's incoming frame (rx_rate()/50 samples); silence when not receiving. */
   FrameKind pull(int16_t* out, int64_t now_ms);
@@ -95,6 +135,8 @@ class Endpoint {
   bool timed_out(int64_t now_ms, int64_t timeout_ms);
 
   EndpointStats stats() const;
+  /** Starts a new measuring window of the arrival intervals. */
+  void reset_arrival() { arrival_.reset(); }
   const sockaddr_in& remote() const { return cfg_.remote_rtp; }
 
  private:
@@ -145,6 +187,7 @@ class Endpoint {
 
   int64_t last_rx_ms_ = 0;
   bool timeout_reported_ = false;
+  ArrivalHistogram arrival_;
   EndpointStats stats_;
 };
 

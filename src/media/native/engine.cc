@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <ctime>
 #include <chrono>
 #include <cstring>
 
@@ -36,11 +37,21 @@ const char* codec_name(Codec c) {
 
 int64_t now_ms() { return monotonic_ns() / 1'000'000; }
 
+int64_t realtime_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// Room for the SCM_TIMESTAMPNS message (a timespec) and a little more, should the kernel add one.
+constexpr size_t kControl = 64;
+
 // Receive buffers of the engine thread, reused for every batch.
 struct RecvBatch {
   mmsghdr msgs[kBatch];
   iovec iov[kBatch];
   sockaddr_in from[kBatch];
+  alignas(cmsghdr) uint8_t control[kBatch][kControl];
   uint8_t data[kBatch][kDatagram];
   RecvBatch() {
     for (int i = 0; i < kBatch; i++) {
@@ -54,7 +65,23 @@ struct RecvBatch {
     for (int i = 0; i < kBatch; i++) {
       msgs[i].msg_hdr.msg_name = &from[i];
       msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+      msgs[i].msg_hdr.msg_control = control[i];
+      msgs[i].msg_hdr.msg_controllen = kControl;
+      msgs[i].msg_hdr.msg_flags = 0;
     }
+  }
+  /** The kernel's receive time of datagram k on CLOCK_REALTIME (SO_TIMESTAMPNS), or -1 when it has none. */
+  int64_t kernel_time(int k) {
+    msghdr& h = msgs[k].msg_hdr;
+    if (h.msg_flags & MSG_CTRUNC) return -1;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
+      if (c->cmsg_len < CMSG_LEN(sizeof(timespec))) return -1;
+      timespec ts;
+      std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+    }
+    return -1;
   }
 };
 }  // namespace
@@ -171,7 +198,7 @@ void Engine::run() {
         internal_errors_++;
       }
       // Let datagrams gather for a moment: one pass per millisecond over many sockets costs far fewer
-      // wake-ups than one per packet, and arrival times stay accurate to that millisecond.
+      // wake-ups than one per packet. Arrival times do not suffer: each datagram carries the kernel's.
       int64_t resume = io_start + opts_.io_coalesce_us * 1000;
       if (resume < clock_.next_deadline() - 500'000) {
         timespec ts{static_cast<time_t>(resume / 1'000'000'000), static_cast<long>(resume % 1'000'000'000)};
@@ -194,7 +221,11 @@ void Engine::run() {
 void Engine::handle_io(const epoll_event* evs, int m) {
   static thread_local RecvBatch batch;
   std::lock_guard<std::mutex> lock(mu_);
-  int64_t arrival = now_ms();
+  // One engine-clock time for the whole batch: the fallback when a datagram has no kernel time.
+  // It lags the real arrival by the epoll wake-up, the coalescing sleep and the wait for the lock.
+  int64_t batch_ns = monotonic_ns();
+  // Kernel receive times are on CLOCK_REALTIME; this offset brings them onto the engine's clock.
+  int64_t real_offset = realtime_ns() - batch_ns;
   for (int i = 0; i < m; i++) {
     uint64_t tag = evs[i].data.u64;
     if (tag == kWakeTag) continue;
@@ -212,7 +243,18 @@ void Engine::handle_io(const epoll_event* evs, int m) {
         datagrams_++;
         const sockaddr_in& from = batch.from[k];
         if (batch.msgs[k].msg_hdr.msg_namelen != sizeof(sockaddr_in) || from.sin_family != AF_INET) continue;
-        if (ep.on_datagram(batch.data[k], batch.msgs[k].msg_len, from, rtcp, arrival)) {
+        int64_t arrival = batch_ns;
+        bool kernel = false;
+        int64_t real = batch.kernel_time(k);
+        if (real > 0) {
+          int64_t mono = real - real_offset;
+          // A wall-clock step between the datagram and now would misplace it: then the batch time stands.
+          if (mono > batch_ns - 5'000'000'000LL && mono < batch_ns + 5'000'000'000LL) {
+            arrival = mono;
+            kernel = true;
+          }
+        }
+        if (ep.on_datagram(batch.data[k], batch.msgs[k].msg_len, from, rtcp, arrival, kernel)) {
           char addr[INET_ADDRSTRLEN];
           inet_ntop(AF_INET, &from.sin_addr, addr, sizeof addr);
           EngineEvent e(EventType::SourceLatched);
@@ -405,7 +447,13 @@ int bind_udp(in_addr addr, int port) {
   sa.sin_family = AF_INET;
   sa.sin_addr = addr;
   sa.sin_port = htons(static_cast<uint16_t>(port));
-  if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) return fd;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
+    // The kernel's receive time on every datagram: arrival statistics and the RFC 3550 jitter then
+    // measure the network, not the engine's batching. Where it is refused, the engine's clock stands in.
+    int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+    return fd;
+  }
   int err = errno;
   ::close(fd);
   if (err == EADDRINUSE || err == EACCES) return -1;
@@ -789,6 +837,18 @@ ConferenceStats Engine::conference_stats(const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
   check_open();
   return conference(name).stats();
+}
+
+void Engine::reset_arrival(uint32_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  check_open();
+  endpoint(id).ep->reset_arrival();
+}
+
+void Engine::reset_all_arrivals() {
+  std::lock_guard<std::mutex> lock(mu_);
+  check_open();
+  for (auto& [id, s] : endpoints_) s.ep->reset_arrival();
 }
 
 EngineStats Engine::stats() {

@@ -122,6 +122,9 @@ class Engine {
   int64_t stop_recorder(uint32_t id);
 
   EndpointInfo endpoint_info(uint32_t id);
+  /** Starts a new window of one endpoint's arrival statistics, or of every endpoint's at the same instant. */
+  void reset_arrival(uint32_t id);
+  void reset_all_arrivals();
   ConferenceStats conference_stats(const std::string& name);
   EngineStats stats();
 
