@@ -76,6 +76,7 @@ interface LoadReport {
   lateTicks: number;
   ticks: number;
   maxLateUs: number;
+  ioDeferred: number;
   realtime: boolean;
   thread: ThreadUse;
   processCpuPercent: number;
@@ -223,11 +224,12 @@ async function loadProcess(): Promise<void> {
   });
   send({ type: 'started' });
   if ((await next()).type !== 'window') throw new Error('expected window');
+  // Read before the window opens: these calls take the load engine's lock.
+  const sent0 = ids.reduce((sum, id) => sum + engine.endpointStats(id).packetsOut, 0);
   engine.resetArrival();
   const stats0 = engine.engineStats();
   const threads0 = sampleThreads();
   const cpu0 = process.cpuUsage();
-  const sent0 = ids.reduce((sum, id) => sum + engine.endpointStats(id).packetsOut, 0);
   const t0 = performance.now();
   send({ type: 'measuring' });
   if ((await next()).type !== 'collect') throw new Error('expected collect');
@@ -260,6 +262,7 @@ async function loadProcess(): Promise<void> {
       lateTicks: stats1.lateTicks - stats0.lateTicks,
       ticks: stats1.ticks - stats0.ticks,
       maxLateUs: stats1.maxLateUs,
+      ioDeferred: stats1.ioDeferred - stats0.ioDeferred,
       realtime: stats1.realtime,
       thread: engineThreadUse(threads0, threads1, wallMs),
       processCpuPercent: round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
@@ -412,6 +415,8 @@ async function main(): Promise<void> {
         lateTicks,
         ticks: windowTicks,
         maxLateUs: after.maxLateUs,
+        // Socket passes cut short so that the tick started on time.
+        ioDeferred: after.ioDeferred - before.ioDeferred,
         tickWorkUs: { last: after.tickWorkLastUs, p99: after.tickWorkP99Us, max: after.tickWorkMaxUs },
         tickCpuUs: { mean: after.tickCpuMeanUs, max: after.tickCpuMaxUs },
         mixUs: { last: conf.mixLastUs, max: conf.mixMaxUs },
@@ -431,6 +436,7 @@ async function main(): Promise<void> {
           ticks: load.ticks,
           // Over the load engine's life, start-up included.
           maxLateUs: load.maxLateUs,
+          ioDeferred: load.ioDeferred,
           realtime: load.realtime,
           engineThread: load.thread,
         },

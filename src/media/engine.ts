@@ -181,6 +181,8 @@ export interface EngineStats {
   datagrams: number;
   recvCalls: number;
   wakeups: number;
+  /** Socket passes cut short because the tick was due (their datagrams were read right after it). */
+  ioDeferred: number;
   /** The engine thread got the real-time priority it asked for. */
   realtime: boolean;
   /** Exceptions caught on the engine thread; anything but 0 is a bug worth a report. */

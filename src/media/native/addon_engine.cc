@@ -551,6 +551,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     o.Set("datagrams", static_cast<double>(s.datagrams));
     o.Set("recvCalls", static_cast<double>(s.recv_calls));
     o.Set("wakeups", static_cast<double>(s.wakeups));
+    o.Set("ioDeferred", static_cast<double>(s.io_deferred));
     o.Set("realtime", s.realtime);
     o.Set("internalErrors", static_cast<double>(s.internal_errors));
     o.Set("eventsDropped", static_cast<double>(s.events_dropped));

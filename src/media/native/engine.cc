@@ -23,6 +23,8 @@ constexpr int kBatch = 32;          // datagrams per recvmmsg
 constexpr size_t kDatagram = 1500;
 constexpr uint64_t kWakeTag = ~0ULL;
 constexpr uint64_t kEncoderIdleTicks = 250;  // 5 s
+// A socket pass stops this long before the tick's deadline, leaving the rest for after the tick.
+constexpr int64_t kIoStopBeforeDeadlineNs = 300'000;
 
 const char* codec_name(Codec c) {
   switch (c) {
@@ -192,7 +194,7 @@ void Engine::run() {
       int64_t io_start = monotonic_ns();
       wakeups_++;
       try {
-        handle_io(evs, n);
+        handle_io(evs, n, clock_.next_deadline() - kIoStopBeforeDeadlineNs);
       } catch (const std::exception&) {
         // Input is validated where it enters; an exception here is a bug, which must cost one batch, not the process.
         internal_errors_++;
@@ -218,7 +220,7 @@ void Engine::run() {
   }
 }
 
-void Engine::handle_io(const epoll_event* evs, int m) {
+void Engine::handle_io(const epoll_event* evs, int m, int64_t stop_at_ns) {
   static thread_local RecvBatch batch;
   std::lock_guard<std::mutex> lock(mu_);
   // One engine-clock time for the whole batch: the fallback when a datagram has no kernel time.
@@ -227,6 +229,12 @@ void Engine::handle_io(const epoll_event* evs, int m) {
   // Kernel receive times are on CLOCK_REALTIME; this offset brings them onto the engine's clock.
   int64_t real_offset = realtime_ns() - batch_ns;
   for (int i = 0; i < m; i++) {
+    // A burst of datagrams just before the deadline must not delay the tick: what is left stays in the
+    // socket buffers (epoll reports it again) and keeps its kernel receive time for the statistics.
+    if ((i & 7) == 7 && monotonic_ns() >= stop_at_ns) {
+      io_deferred_++;
+      break;
+    }
     uint64_t tag = evs[i].data.u64;
     if (tag == kWakeTag) continue;
     auto it = endpoints_.find(static_cast<uint32_t>(tag >> 1));
@@ -854,9 +862,19 @@ void Engine::reset_all_arrivals() {
 EngineStats Engine::stats() {
   std::lock_guard<std::mutex> lock(mu_);
   check_open();
-  return EngineStats{clock_.stats(), endpoints_.size(), conferences_.size(), encoders_.size(),
-                     datagrams_,     recv_calls_,       wakeups_,           realtime_,
-                     internal_errors_, events_->dropped()};
+  EngineStats s{};
+  s.clock = clock_.stats();
+  s.endpoints = endpoints_.size();
+  s.conferences = conferences_.size();
+  s.encoders = encoders_.size();
+  s.datagrams = datagrams_;
+  s.recv_calls = recv_calls_;
+  s.wakeups = wakeups_;
+  s.io_deferred = io_deferred_;
+  s.realtime = realtime_;
+  s.internal_errors = internal_errors_;
+  s.events_dropped = events_->dropped();
+  return s;
 }
 
 }  // namespace parley

@@ -65,6 +65,8 @@ struct EngineStats {
   uint64_t datagrams;
   uint64_t recv_calls;
   uint64_t wakeups;
+  /** Socket passes cut short because the tick was due; their datagrams were read after it. */
+  uint64_t io_deferred;
   /** The engine thread runs with real-time priority. */
   bool realtime;
   /** Exceptions caught on the engine thread (bugs); each cost at most one tick or one socket pass. */
@@ -168,7 +170,8 @@ class Engine {
 
   void run();
   void disk_run();
-  void handle_io(const epoll_event* evs, int n);
+  /** Reads the sockets epoll reported, stopping once the clock reaches `stop_at_ns` (the tick comes first). */
+  void handle_io(const epoll_event* evs, int n, int64_t stop_at_ns);
   void tick();
   void outbound(uint32_t id, EndpointSlot& s, int64_t now_ms);
   void emit(EngineEvent e);
@@ -202,6 +205,7 @@ class Engine {
   int next_port_;
   uint64_t tick_no_ = 0;
   uint64_t datagrams_ = 0, recv_calls_ = 0;
+  uint64_t io_deferred_ = 0;  // socket passes cut short for a tick
   std::atomic<uint64_t> wakeups_{0};  // counted outside the lock
   std::vector<int16_t> silence_;
   std::vector<uint32_t> finished_;
