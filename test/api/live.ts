@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseTokens } from '../../src/api/tokens.js';
 import { ParleyServer } from '../../src/runtime/live/server.js';
-import type { Logger } from '../../src/runtime/ports.js';
+import { MemoryLogger } from '../helpers/memory-logger.js';
 import { CONFERENCES, type Json, json } from './harness.js';
 
 export const TOKEN = 'live-test-token-0123456789abcdef';
@@ -25,24 +25,6 @@ export interface Live {
   stop(): Promise<void>;
 }
 
-class MemoryLogger implements Logger {
-  readonly lines: string[] = [];
-  private add(level: string, obj: object, msg?: string): void {
-    this.lines.push(`${new Date().toISOString().slice(11, 23)} ${level} ${msg ?? ''} ${JSON.stringify(obj)}`);
-    if (this.lines.length > 20_000) this.lines.splice(0, 10_000);
-  }
-  debug(): void {}
-  info(obj: object, msg?: string): void {
-    this.add('info', obj, msg);
-  }
-  warn(obj: object, msg?: string): void {
-    this.add('WARN', obj, msg);
-  }
-  error(obj: object, msg?: string): void {
-    this.add('ERROR', obj, msg);
-  }
-}
-
 export async function startLive(opts: {
   rtp: { portMin: number; portMax: number };
   /** Copy of `conferences/` to serve (and edit); default the shipped folder itself. */
@@ -52,7 +34,7 @@ export async function startLive(opts: {
   const dir = opts.copy ? mkdtempSync(path.join(tmpdir(), 'parley-live-conf-')) : CONFERENCES;
   if (opts.copy) cpSync(CONFERENCES, dir, { recursive: true });
   const recordings = mkdtempSync(path.join(tmpdir(), 'parley-live-rec-'));
-  const logger = new MemoryLogger();
+  const logger = new MemoryLogger({ debug: false });
   const server = await ParleyServer.start({
     config: [dir],
     root: dir,
@@ -87,7 +69,7 @@ export async function startLive(opts: {
       if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
       return json(res);
     },
-    logTail: (lines = 60) => `--- parley log ---\n${logger.lines.slice(-lines).join('\n')}`,
+    logTail: (lines = 60) => logger.tail(lines),
     async stop() {
       await server.stop('test end').done;
       if (!process.env.PARLEY_KEEP_E2E) {

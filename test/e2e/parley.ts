@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseTokens } from '../../src/api/tokens.js';
 import { ParleyServer } from '../../src/runtime/live/server.js';
-import type { Logger, RuntimeEvent } from '../../src/runtime/ports.js';
+import type { RuntimeEvent } from '../../src/runtime/ports.js';
+import { MemoryLogger } from '../helpers/memory-logger.js';
 import type { Baresip } from '../support/baresip.js';
 
 export const CONFERENCES = path.resolve(import.meta.dirname, '../../conferences');
@@ -71,32 +72,6 @@ export interface E2eParley {
   stop(): Promise<void>;
 }
 
-class MemoryLogger implements Logger {
-  readonly lines: string[] = [];
-  /** From user → the runtime's event source of that call (`call:c1`), from "incoming call" lines. */
-  readonly callsByUser = new Map<string, string>();
-  private add(level: string, obj: object, msg?: string): void {
-    const fields = obj as { call?: unknown; from?: unknown };
-    if (msg === 'incoming call' && typeof fields.call === 'string' && typeof fields.from === 'string') {
-      this.callsByUser.set(fields.from.split('@')[0] ?? '', `call:${fields.call}`);
-    }
-    this.lines.push(`${new Date().toISOString().slice(11, 23)} ${level} ${msg ?? ''} ${JSON.stringify(obj)}`);
-    if (this.lines.length > 20_000) this.lines.splice(0, 10_000);
-  }
-  debug(obj: object, msg?: string): void {
-    this.add('debug', obj, msg);
-  }
-  info(obj: object, msg?: string): void {
-    this.add('info', obj, msg);
-  }
-  warn(obj: object, msg?: string): void {
-    this.add('WARN', obj, msg);
-  }
-  error(obj: object, msg?: string): void {
-    this.add('ERROR', obj, msg);
-  }
-}
-
 export async function startParley(
   rtp: { portMin: number; portMax: number },
   options: E2eOptions = {},
@@ -120,16 +95,14 @@ export async function startParley(
     onEvent: (e) => {
       events.push(e);
       times.set(e, Date.now());
-      logger.lines.push(
-        `${new Date().toISOString().slice(11, 23)} event ${e.source} ${e.type} ${JSON.stringify(e.fields)}`,
-      );
+      logger.note('event', `${e.source} ${e.type}`, e.fields);
       const w = waiters;
       waiters = [];
       for (const f of w) f();
     },
   });
   const port = server.sip.udpPort;
-  const logTail = (lines = 80): string => `--- parley log ---\n${logger.lines.slice(-lines).join('\n')}`;
+  const logTail = (lines = 80): string => logger.tail(lines);
   const eventSummary = (): string => events.map((e) => `${e.source}:${e.type}`).join(', ');
   const waitEvent = async (
     match: (e: RuntimeEvent) => boolean,
@@ -156,9 +129,9 @@ export async function startParley(
     }
   };
   const callOf = (user: string): string => {
-    const source = logger.callsByUser.get(user);
-    if (!source) throw new Error(`parley has no call from ${user}\n${logTail()}`);
-    return source;
+    const call = logger.incomingCalls().get(user);
+    if (call === undefined) throw new Error(`parley has no call from ${user}\n${logTail()}`);
+    return `call:${call}`;
   };
   return {
     server,
@@ -173,7 +146,7 @@ export async function startParley(
     callOf,
     waitEvent,
     async waitCallEvent(user, type, count = 1, timeoutMs = 10_000) {
-      await waitEvent(() => logger.callsByUser.has(user), `a call from ${user}`, timeoutMs);
+      await waitEvent(() => logger.incomingCalls().has(user), `a call from ${user}`, timeoutMs);
       const source = callOf(user);
       const mine = (e: RuntimeEvent): boolean => e.source === source && e.type === type;
       await waitEvent(

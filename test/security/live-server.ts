@@ -10,38 +10,11 @@ import type { EndpointStats, EngineStats } from '../../src/media/engine.js';
 import type { MediaEngineApi } from '../../src/runtime/live/media-api.js';
 import { ParleyServer } from '../../src/runtime/live/server.js';
 import { SipCallLeg } from '../../src/runtime/live/sip-leg.js';
-import type { Logger, RuntimeEvent } from '../../src/runtime/ports.js';
+import type { RuntimeEvent } from '../../src/runtime/ports.js';
 import type { SipLimits } from '../../src/sip/guard/limits.js';
+import { type LogEntry, MemoryLogger } from '../helpers/memory-logger.js';
 
 export const SPRAY_CONFIG = path.resolve(import.meta.dirname, 'fixtures/spray');
-
-export interface LogEntry {
-  at: number;
-  level: string;
-  msg: string;
-  fields: Record<string, unknown>;
-}
-
-class MemoryLogger implements Logger {
-  readonly entries: LogEntry[] = [];
-  private add(level: string, obj: object, msg?: string): void {
-    this.entries.push({ at: Date.now(), level, msg: msg ?? '', fields: obj as Record<string, unknown> });
-    // A flood logs per request: keep the memory of the log itself bounded.
-    if (this.entries.length > 20_000) this.entries.splice(0, 10_000);
-  }
-  debug(): void {
-    // Debug lines (one per runtime event and SIP message) are not needed by these tests.
-  }
-  info(obj: object, msg?: string): void {
-    this.add('info', obj, msg);
-  }
-  warn(obj: object, msg?: string): void {
-    this.add('WARN', obj, msg);
-  }
-  error(obj: object, msg?: string): void {
-    this.add('ERROR', obj, msg);
-  }
-}
 
 export interface LiveOptions {
   rtp: { portMin: number; portMax: number; latching?: boolean };
@@ -62,7 +35,7 @@ export class LiveServer {
 
   static async start(options: LiveOptions): Promise<LiveServer> {
     const recordings = mkdtempSync(path.join(tmpdir(), 'parley-security-rec-'));
-    const logger = new MemoryLogger();
+    const logger = new MemoryLogger({ debug: false });
     let live: LiveServer | undefined;
     const early: RuntimeEvent[] = [];
     const server = await ParleyServer.start({
@@ -110,12 +83,7 @@ export class LiveServer {
 
   /** Call id (`c1`) → the From user, from the server's "incoming call" log lines. */
   callsByUser(): Map<string, string> {
-    const out = new Map<string, string>();
-    for (const e of this.logger.entries) {
-      if (e.msg === 'incoming call' && typeof e.fields.from === 'string' && typeof e.fields.call === 'string')
-        out.set(e.fields.from.split('@')[0] ?? '', e.fields.call);
-    }
-    return out;
+    return this.logger.incomingCalls();
   }
 
   /** Endpoint stats of every live call, by From user. */
@@ -148,13 +116,7 @@ export class LiveServer {
   }
 
   logTail(lines = 60): string {
-    return `--- parley log ---\n${this.logger.entries
-      .slice(-lines)
-      .map(
-        (e) =>
-          `${new Date(e.at).toISOString().slice(11, 23)} ${e.level} ${e.msg} ${JSON.stringify(e.fields)}`,
-      )
-      .join('\n')}\n--- events ---\n${this.events.map((e) => `${e.source}:${e.type}`).join(', ')}`;
+    return `${this.logger.tail(lines)}\n--- events ---\n${this.events.map((e) => `${e.source}:${e.type}`).join(', ')}`;
   }
 
   async stop(): Promise<void> {

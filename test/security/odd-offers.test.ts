@@ -55,7 +55,7 @@ describe('unusual offers get media or a refusal, never a silent call', () => {
         }
         await sleep(1500);
         const call = live.callsByUser().get(offer.name);
-        const errors = live.log.filter((e) => e.level === 'ERROR' && e.fields.call === call);
+        const errors = live.log.filter((e) => e.level === 'error' && e.fields.call === call);
         expect(errors.map((e) => `${e.msg} ${JSON.stringify(e.fields)}`)).toEqual([]);
         const stats = live.endpointStats().get(offer.name);
         expect(stats?.packetsIn ?? 0, 'the server takes the caller RTP').toBeGreaterThan(40);

@@ -83,7 +83,7 @@ async function startLive(): Promise<LiveServer> {
 }
 
 function serverHealthy(live: LiveServer): void {
-  const errors = live.log.filter((e) => e.level === 'ERROR');
+  const errors = live.log.filter((e) => e.level === 'error');
   expect(errors.map((e) => `${e.msg} ${JSON.stringify(e.fields)}`)).toEqual([]);
   expect(live.engineStats()?.internalErrors ?? 0).toBe(0);
 }

@@ -236,8 +236,8 @@ describe('FlowActor', () => {
     expect(() => actor.start()).not.toThrow();
     await advance(clock, 2000);
     expect(says(host)).toEqual(['recovered']);
-    const err = logger.lines.find((l) => l.level === 'error');
-    expect(err?.obj).toMatchObject({ src: 'test.yaml:1:1', action: 'say' });
+    const err = logger.entries.find((l) => l.level === 'error');
+    expect(err?.fields).toMatchObject({ src: 'test.yaml:1:1', action: 'say' });
   });
 });
 
@@ -251,9 +251,7 @@ describe('FlowActor loop guard', () => {
     actor.start();
     expect(await actor.done).toBe('stopped');
     expect(host.outcome).toBe('stopped');
-    expect(logger.lines.some((l) => l.level === 'error' && /without time passing/.test(l.msg ?? ''))).toBe(
-      true,
-    );
+    expect(logger.entries.some((l) => l.level === 'error' && /without time passing/.test(l.msg))).toBe(true);
   });
 });
 

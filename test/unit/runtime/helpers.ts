@@ -14,7 +14,7 @@ import type {
   TransitionConfig,
 } from '../../../src/compiler/ir.js';
 import { celExpressions } from '../../../src/runtime/expressions.js';
-import type { EventSink, ExpressionEngine, Logger, RuntimeEvent } from '../../../src/runtime/ports.js';
+import type { EventSink, ExpressionEngine, RuntimeEvent } from '../../../src/runtime/ports.js';
 
 /** The language's own expression engine (src/compiler/expr.ts). */
 export const celEngine: ExpressionEngine = celExpressions;
@@ -29,21 +29,7 @@ export class RecordingSink implements EventSink {
   }
 }
 
-export class MemoryLogger implements Logger {
-  readonly lines: Array<{ level: string; obj: object; msg?: string }> = [];
-  debug(obj: object, msg?: string) {
-    this.lines.push({ level: 'debug', obj, msg });
-  }
-  info(obj: object, msg?: string) {
-    this.lines.push({ level: 'info', obj, msg });
-  }
-  warn(obj: object, msg?: string) {
-    this.lines.push({ level: 'warn', obj, msg });
-  }
-  error(obj: object, msg?: string) {
-    this.lines.push({ level: 'error', obj, msg });
-  }
-}
+export { MemoryLogger } from '../../helpers/memory-logger.js';
 
 export const src = (line: number, col = 1): SourceRef => ({ file: 'test.yaml', line, col });
 
