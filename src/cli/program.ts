@@ -85,6 +85,10 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
     .option('--drain <seconds>', 'on SIGTERM, how long calls may go on before they are ended', '30')
     .option('--rt-priority <n>', 'real-time priority (1-99) for the media engine thread; 0 = normal', '0')
     .option('--max-calls <n>', 'most concurrent SIP dialogs; more get 503 (default 1000)')
+    .option(
+      '--max-calls-per-source <n>',
+      'most concurrent SIP dialogs from one address, --sip-trusted ones excepted; more get 503 (default 100)',
+    )
     .option('--sip-rate <n>', 'new SIP transactions per second from one address; more get 503 (default 20)')
     .option(
       '--sip-trusted <ips>',

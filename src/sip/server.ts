@@ -416,9 +416,18 @@ export class SipServer implements SipStack {
       reply(480, 'Temporarily Unavailable');
       return;
     }
-    const room = this.dialogLimit.check();
+    const room = this.dialogLimit.check(remote.address);
     if (room.kind === 'reject') {
-      reply(room.status, room.reason, { 'retry-after': String(room.retryAfter) });
+      if (room.cap === 'source') {
+        this.logger.warn(
+          { callId, source: remote.address, calls: this.dialogLimit.countFrom(remote.address) },
+          'call refused: too many calls from this address',
+        );
+      }
+      reply(room.status, room.reason, {
+        'retry-after': String(room.retryAfter),
+        ...(room.cap === 'source' ? { warning: '399 parley "too many calls from this address"' } : {}),
+      });
       return;
     }
     const se = parseSessionExpires(request.headers['session-expires']);
@@ -455,7 +464,7 @@ export class SipServer implements SipStack {
     );
     const key = inviteKey(request);
     this.pendingInvites.set(key, call);
-    this.dialogLimit.opened(key);
+    this.dialogLimit.opened(key, remote.address);
     call.on('ended', () => {
       this.pendingInvites.delete(key);
       this.dialogLimit.closed(key);

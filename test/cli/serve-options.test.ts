@@ -19,13 +19,22 @@ describe('parley serve options', () => {
 
   it('turns the SIP limit flags into guard limits, leaving the rest to the defaults', () => {
     expect(sipLimitsFrom({})).toEqual({});
-    expect(sipLimitsFrom({ maxCalls: '200', sipRate: '50', sipTrusted: '10.0.0.1, 10.0.0.2' })).toEqual({
+    expect(
+      sipLimitsFrom({
+        maxCalls: '200',
+        maxCallsPerSource: '20',
+        sipRate: '50',
+        sipTrusted: '10.0.0.1, 10.0.0.2',
+      }),
+    ).toEqual({
       maxDialogs: 200,
+      maxDialogsPerSource: 20,
       transactionsPerSecond: 50,
       transactionBurst: 100,
       rateLimitExempt: ['10.0.0.1', '10.0.0.2'],
     });
     expect(() => sipLimitsFrom({ maxCalls: '0' })).toThrow(/--max-calls: "0" is not a whole number from 1/);
+    expect(() => sipLimitsFrom({ maxCallsPerSource: 'many' })).toThrow(/--max-calls-per-source: "many"/);
     expect(() => sipLimitsFrom({ sipTrusted: 'trunk.example.com' })).toThrow(/not an IP address/);
   });
 });

@@ -177,20 +177,53 @@ describe('TransactionRateLimiter', () => {
 });
 
 describe('DialogLimiter', () => {
+  const limits = {
+    maxDialogs: 2,
+    maxDialogsPerSource: 100,
+    dialogRetryAfterSeconds: 30,
+    rateLimitExempt: [],
+  };
+
   it('caps concurrent dialogs and counts each id once', () => {
-    const d = new DialogLimiter({ maxDialogs: 2, dialogRetryAfterSeconds: 30 });
-    expect(d.opened('a')).toBe(true);
-    expect(d.opened('a')).toBe(true);
-    expect(d.opened('b')).toBe(true);
+    const d = new DialogLimiter(limits);
+    expect(d.opened('a', '10.0.0.1')).toBe(true);
+    expect(d.opened('a', '10.0.0.1')).toBe(true);
+    expect(d.opened('b', '10.0.0.2')).toBe(true);
     expect(d.count).toBe(2);
-    expect(d.check()).toEqual({ kind: 'reject', status: 503, reason: 'Service Unavailable', retryAfter: 30 });
-    expect(d.opened('c')).toBe(false);
+    expect(d.check('10.0.0.3')).toEqual({
+      kind: 'reject',
+      status: 503,
+      reason: 'Service Unavailable',
+      retryAfter: 30,
+      cap: 'total',
+    });
+    expect(d.opened('c', '10.0.0.3')).toBe(false);
     d.closed('a');
     d.closed('a');
     d.closed('never-opened');
     expect(d.count).toBe(1);
-    expect(d.check().kind).toBe('allow');
-    expect(d.opened('c')).toBe(true);
+    expect(d.check('10.0.0.3').kind).toBe('allow');
+    expect(d.opened('c', '10.0.0.3')).toBe(true);
+  });
+
+  it('caps the dialogs of one source, except trusted ones, and frees a slot when one ends', () => {
+    const d = new DialogLimiter({
+      ...limits,
+      maxDialogs: 10,
+      maxDialogsPerSource: 2,
+      rateLimitExempt: ['10.0.0.9'],
+    });
+    expect(['a', 'b', 'c'].map((id) => d.opened(id, '10.0.0.1'))).toEqual([true, true, false]);
+    expect(d.countFrom('10.0.0.1')).toBe(2);
+    expect(d.check('10.0.0.1')).toMatchObject({ kind: 'reject', cap: 'source' });
+    // Another address is not held back by the first one's calls.
+    expect(d.check('10.0.0.2').kind).toBe('allow');
+    // A trusted trunk carries many callers.
+    expect(['t1', 't2', 't3', 't4'].map((id) => d.opened(id, '10.0.0.9'))).toEqual([true, true, true, true]);
+    d.closed('a');
+    expect(d.countFrom('10.0.0.1')).toBe(1);
+    expect(d.opened('c', '10.0.0.1')).toBe(true);
+    expect(d.count).toBe(6);
   });
 });
 

@@ -10,9 +10,10 @@ export class RawPeer {
       for (const w of this.waiters.splice(0)) w();
     });
   }
-  static async open(): Promise<RawPeer> {
+  /** `address`: another loopback address (127.0.0.2) stands for a second phone. */
+  static async open(address = '127.0.0.1'): Promise<RawPeer> {
     const socket = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => socket.bind(0, address, resolve));
     return new RawPeer(socket);
   }
   get port(): number {

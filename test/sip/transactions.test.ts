@@ -215,6 +215,34 @@ describe('SIP transactions from a raw UDP peer', () => {
     }
   });
 
+  it('refuses a call over the per-source cap with 503 while another address still gets in', async () => {
+    const limited = await SipServer.listen({
+      address: '127.0.0.1',
+      udpPort: 0,
+      tcpPort: false,
+      limits: { maxDialogs: 10, maxDialogsPerSource: 1 },
+    });
+    const other = await RawPeer.open('127.0.0.2');
+    try {
+      const ringing: string[] = [];
+      limited.onInvite((call) => ringing.push(call.callId)); // left ringing: each holds its slot
+      peer.send(invite(peer, limited, { branch: 'z9hG4bKsrc1', callId: 'src-1' }), limited.udpPort);
+      await peer.next(/^SIP\/2.0 100[\s\S]*Call-ID: src-1/);
+      peer.send(invite(peer, limited, { branch: 'z9hG4bKsrc2', callId: 'src-2' }), limited.udpPort);
+      const refused = await peer.next(/^SIP\/2.0 503[\s\S]*Call-ID: src-2/);
+      expect(refused).toMatch(/^Retry-After: 30/m);
+      expect(refused).toMatch(/^Warning: 399 parley "too many calls from this address"/m);
+      other.send(invite(other, limited, { branch: 'z9hG4bKsrc3', callId: 'src-3' }), limited.udpPort);
+      await other.next(/^SIP\/2.0 100[\s\S]*Call-ID: src-3/);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(other.received.some((m) => /^SIP\/2.0 503/.test(m))).toBe(false);
+      expect(ringing).toEqual(['src-1', 'src-3']);
+    } finally {
+      other.socket.close();
+      await limited.close();
+    }
+  });
+
   it('refuses new transactions over the rate limit and calls over the dialog cap with 503', async () => {
     const limited = await SipServer.listen({
       address: '127.0.0.1',

@@ -24,6 +24,7 @@ export interface ServeCliOptions {
   drain: string;
   rtPriority: string;
   maxCalls?: string;
+  maxCallsPerSource?: string;
   sipRate?: string;
   sipTrusted?: string;
 }
@@ -36,14 +37,19 @@ function count(text: string, what: string, min: number, max: number): number {
 }
 
 /** SIP guard limits from the flags that set them; the rest keep their defaults. */
-export function sipLimitsFrom(opts: Pick<ServeCliOptions, 'maxCalls' | 'sipRate' | 'sipTrusted'>) {
+export function sipLimitsFrom(
+  opts: Pick<ServeCliOptions, 'maxCalls' | 'maxCallsPerSource' | 'sipRate' | 'sipTrusted'>,
+) {
   const limits: {
     maxDialogs?: number;
+    maxDialogsPerSource?: number;
     transactionsPerSecond?: number;
     transactionBurst?: number;
     rateLimitExempt?: string[];
   } = {};
   if (opts.maxCalls !== undefined) limits.maxDialogs = count(opts.maxCalls, '--max-calls', 1, 1_000_000);
+  if (opts.maxCallsPerSource !== undefined)
+    limits.maxDialogsPerSource = count(opts.maxCallsPerSource, '--max-calls-per-source', 1, 1_000_000);
   if (opts.sipRate !== undefined) {
     limits.transactionsPerSecond = count(opts.sipRate, '--sip-rate', 1, 100_000);
     limits.transactionBurst = limits.transactionsPerSecond * 2;

@@ -1,42 +1,79 @@
 /**
- * A global cap on concurrent dialogs. The dialog layer reports each dialog it creates and ends;
- * reports are idempotent per id, so a duplicate BYE or a retransmitted 200 cannot skew the count.
+ * Caps on concurrent dialogs: in total, and per source address (trusted trunks excepted, as
+ * they carry many callers). The dialog layer reports each dialog it creates and ends; reports
+ * are idempotent per id, so a duplicate BYE or a retransmitted 200 cannot skew the counts.
  */
 import type { SipLimits } from './limits.js';
 
 export type DialogVerdict =
   | { kind: 'allow' }
-  | { kind: 'reject'; status: 503; reason: 'Service Unavailable'; retryAfter: number };
+  | {
+      kind: 'reject';
+      status: 503;
+      reason: 'Service Unavailable';
+      retryAfter: number;
+      /** Which cap: all dialogs, or those of this source. */
+      cap: 'total' | 'source';
+    };
+
+type DialogLimits = Pick<
+  SipLimits,
+  'maxDialogs' | 'maxDialogsPerSource' | 'dialogRetryAfterSeconds' | 'rateLimitExempt'
+>;
 
 export class DialogLimiter {
-  private readonly open = new Set<string>();
+  /** Open dialog id → its source address. */
+  private readonly open = new Map<string, string>();
+  private readonly perSource = new Map<string, number>();
+  private readonly exempt: ReadonlySet<string>;
 
-  constructor(private readonly limits: Pick<SipLimits, 'maxDialogs' | 'dialogRetryAfterSeconds'>) {}
+  constructor(private readonly limits: DialogLimits) {
+    this.exempt = new Set(limits.rateLimitExempt);
+  }
 
   get count(): number {
     return this.open.size;
   }
 
-  /** Whether one more dialog fits now (ask before doing any work for a new INVITE). */
-  check(): DialogVerdict {
-    if (this.open.size < this.limits.maxDialogs) return { kind: 'allow' };
+  countFrom(source: string): number {
+    return this.perSource.get(source) ?? 0;
+  }
+
+  /** Whether one more dialog from `source` fits now (ask before doing any work for a new INVITE). */
+  check(source: string): DialogVerdict {
+    const cap = this.full(source);
+    if (!cap) return { kind: 'allow' };
     return {
       kind: 'reject',
       status: 503,
       reason: 'Service Unavailable',
       retryAfter: this.limits.dialogRetryAfterSeconds,
+      cap,
     };
   }
 
-  /** Counts dialog `id` as open; false (and not counted) when the cap is reached. */
-  opened(id: string): boolean {
+  /** Counts dialog `id` from `source` as open; false (and not counted) when a cap is reached. */
+  opened(id: string, source: string): boolean {
     if (this.open.has(id)) return true;
-    if (this.open.size >= this.limits.maxDialogs) return false;
-    this.open.add(id);
+    if (this.full(source)) return false;
+    this.open.set(id, source);
+    this.perSource.set(source, this.countFrom(source) + 1);
     return true;
   }
 
   closed(id: string): void {
+    const source = this.open.get(id);
+    if (source === undefined) return;
     this.open.delete(id);
+    const n = this.countFrom(source) - 1;
+    if (n > 0) this.perSource.set(source, n);
+    else this.perSource.delete(source);
+  }
+
+  private full(source: string): 'total' | 'source' | undefined {
+    if (this.open.size >= this.limits.maxDialogs) return 'total';
+    if (!this.exempt.has(source) && this.countFrom(source) >= this.limits.maxDialogsPerSource)
+      return 'source';
+    return undefined;
   }
 }

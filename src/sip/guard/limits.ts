@@ -24,6 +24,11 @@ export interface SipLimits {
   maxTrackedSources: number;
   /** Most concurrent dialogs (calls); a new one beyond that gets 503. */
   maxDialogs: number;
+  /**
+   * Most concurrent dialogs from one source address (`rateLimitExempt` ones excepted): one
+   * misbehaving or hostile phone cannot take every slot of `maxDialogs`.
+   */
+  maxDialogsPerSource: number;
   /** Retry-After seconds sent with a 503 when the dialog cap is reached. */
   dialogRetryAfterSeconds: number;
   /** Most open TCP connections from one source address. */
@@ -47,6 +52,7 @@ export const DEFAULT_SIP_LIMITS: Readonly<SipLimits> = Object.freeze({
   rateLimitExempt: Object.freeze([]) as unknown as string[],
   maxTrackedSources: 10_000,
   maxDialogs: 1000,
+  maxDialogsPerSource: 100,
   dialogRetryAfterSeconds: 30,
   maxConnectionsPerSource: 16,
   maxConnections: 1024,
@@ -63,6 +69,7 @@ const INTEGERS: ReadonlyArray<keyof SipLimits> = [
   'globalTransactionBurst',
   'maxTrackedSources',
   'maxDialogs',
+  'maxDialogsPerSource',
   'maxConnectionsPerSource',
   'maxConnections',
 ];
