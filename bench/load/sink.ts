@@ -3,12 +3,10 @@
  * temp directory with the system C compiler, started on the ports sipp advertises, and
  * asked for its interval statistics over stdin/stdout.
  */
-import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { buildC } from '../platform/build-c.js';
 
 const SOURCE = path.join(import.meta.dirname, 'rtp-sink.c');
 
@@ -33,15 +31,7 @@ export interface IntervalReport {
 
 /** Path of the compiled sink, building it when its source changed. */
 export function buildSink(): string {
-  const source = readFileSync(SOURCE);
-  const hash = createHash('sha256').update(source).digest('hex').slice(0, 12);
-  const binary = path.join(tmpdir(), `parley-rtp-sink-${hash}`);
-  if (!existsSync(binary)) {
-    const partial = `${binary}.${process.pid}.tmp`;
-    execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-o', partial, SOURCE], { stdio: 'inherit' });
-    execFileSync('mv', [partial, binary]);
-  }
-  return binary;
+  return buildC(SOURCE, 'rtp-sink');
 }
 
 export class RtpSink {

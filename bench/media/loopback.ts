@@ -18,6 +18,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MediaEngine } from '../../src/media/engine.js';
+import { runTimerProbe } from '../platform/timer-probe.js';
 
 interface Args {
   participants: number;
@@ -362,6 +363,11 @@ async function main(): Promise<void> {
   tell({ type: 'start', ports });
   if ((await next()).type !== 'started') throw new Error('load process did not start sending');
   await new Promise((r) => setTimeout(r, args.warmup * 1000));
+  // Beside the window, a thread that only sleeps to 20 ms deadlines, above both engines'
+  // priority: whatever it sees late is the platform's, not the engine's.
+  const probe = runTimerProbe(args.seconds, args.realtime + 1).catch((err: unknown) => ({
+    error: err instanceof Error ? err.message : String(err),
+  }));
   // The window: both sides start and stop their accounting together.
   const before = engine.engineStats();
   const threads0 = sampleThreads();
@@ -379,6 +385,7 @@ async function main(): Promise<void> {
   const done = await next();
   engine.close();
   if (done.type !== 'done') throw new Error('load process failed');
+  const platform = await probe;
   const load = done.report;
   const thread = engineThreadUse(threads0, threads1, wall);
   const windowTicks = after.ticks - before.ticks;
@@ -414,6 +421,8 @@ async function main(): Promise<void> {
         realtime: after.realtime,
         lateTicks,
         ticks: windowTicks,
+        // The same window seen by a do-nothing thread at a higher priority (bench/platform/).
+        platformProbe: platform,
         maxLateUs: after.maxLateUs,
         // Socket passes cut short so that the tick started on time.
         ioDeferred: after.ioDeferred - before.ioDeferred,
