@@ -24,7 +24,12 @@ function sortedCopy(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedCopy);
   const rec = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(rec).sort()) out[key] = sortedCopy(rec[key]);
+  for (const key of Object.keys(rec).sort()) {
+    const v = sortedCopy(rec[key]);
+    // Assigning `__proto__` would set the prototype and lose the member (JSON data can hold one).
+    if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true });
+    else out[key] = v;
+  }
   return out;
 }
 

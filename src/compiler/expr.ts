@@ -112,8 +112,19 @@ export function parseExpression(expr: string): ParsedExpression {
   return { ok: true, identifiers: entry.identifiers };
 }
 
-/** Splits a template into text and `${expr}` parts and parses every expression. */
+const templateCache = new Map<string, ParsedTemplate>();
+
+/** Splits a template into text and `${expr}` parts and parses every expression (remembered per text). */
 export function parseTemplate(template: string): ParsedTemplate {
+  const hit = templateCache.get(template);
+  if (hit) return hit;
+  const parsed = parseTemplateText(template);
+  if (templateCache.size >= CACHE_LIMIT) templateCache.clear();
+  templateCache.set(template, parsed);
+  return parsed;
+}
+
+function parseTemplateText(template: string): ParsedTemplate {
   const split = splitTemplate(template);
   if (!split.ok) return split;
   const identifiers = new Set<string>();

@@ -5,7 +5,7 @@
  * dial-out trunks).
  */
 import type { NodePath } from '../diagnostics.js';
-import { memberReferences, parseExpression, parseTemplate } from '../expr.js';
+import { memberReferences, type ParsedTemplate, parseExpression, parseTemplate } from '../expr.js';
 import { branchingHandlers, type FlowAction, type Unit } from '../model.js';
 import { suggest } from '../suggest.js';
 import type { CheckContext } from './context.js';
@@ -14,6 +14,8 @@ import { meanSuffix } from './util.js';
 
 /** Roots every flow expression may read. */
 export const FLOW_ROOTS = ['call', 'route', 'vars', 'conference', 'participant', 'visits'] as const;
+
+const FLOW_ROOT_SET: ReadonlySet<string> = new Set(FLOW_ROOTS);
 
 /** Conference-flow events that concern the conference itself, not a participant. */
 const NO_PARTICIPANT_EVENTS: ReadonlySet<string> = new Set(['started', 'empty', 'ended']);
@@ -46,8 +48,13 @@ export function eventVariables(event: string | undefined): string[] {
 export interface Scope {
   /** Names that may be read. */
   allowed: readonly string[];
-  /** Describes the place for "only available in ..." messages, e.g. `an entry action`. */
-  place: string;
+  /** The same names as a set, when the caller made it once for many checks. */
+  allowedSet?: ReadonlySet<string>;
+  /**
+   * Describes the place for "only available in ..." messages, e.g. `an entry action`; a
+   * function when it is worth building only for a message (one scope per handler).
+   */
+  place: string | (() => string);
   /** Message for a name that is not allowed; defaults to the flow rules. */
   explain?: (name: string) => string | undefined;
   /** Every `vars.*` name something declares or sets; when given, other `vars.X` reads are warned about. */
@@ -70,12 +77,13 @@ export function checkSource(ctx: CheckContext, unit: Unit, src: Source, scope: S
     ctx.report(unit, src.path, 'bad-expression', `invalid ${what}: ${parsed.message}`, { at });
     return;
   }
-  const allowed = new Set(scope.allowed);
+  const allowed = scope.allowedSet ?? new Set(scope.allowed);
   for (const id of parsed.identifiers) {
     if (allowed.has(id)) continue;
     const offset = identifierOffset(src, id);
     const at = ctx.positionIn(unit, src.path, src.value, offset);
-    const explained = scope.explain?.(id) ?? explainFlow(id, scope.place);
+    const place = typeof scope.place === 'function' ? scope.place() : scope.place;
+    const explained = scope.explain?.(id) ?? explainFlow(id, place);
     if (explained) {
       ctx.report(unit, src.path, 'variable-out-of-scope', explained, { at });
       continue;
@@ -87,15 +95,16 @@ export function checkSource(ctx: CheckContext, unit: Unit, src: Source, scope: S
   if (!known || !allowed.has('vars')) return;
   let exprs = [src.value];
   if (src.kind === 'template') {
-    const t = parseTemplate(src.value);
-    exprs = t.ok ? t.parts.flatMap((p) => (p.kind === 'expr' ? [p.expr] : [])) : [];
+    const t = parsed as Extract<ParsedTemplate, { ok: true }>;
+    exprs = t.parts.flatMap((p) => (p.kind === 'expr' ? [p.expr] : []));
   }
-  const reported = new Set<string>();
+  let reported: Set<string> | undefined;
   for (const expr of exprs) {
     for (const m of memberReferences(expr)) {
       if (!m.startsWith('vars.')) continue;
       const name = m.slice(5);
-      if (known.has(name) || reported.has(name)) continue;
+      if (known.has(name) || reported?.has(name)) continue;
+      reported ??= new Set();
       reported.add(name);
       const at = ctx.positionIn(unit, src.path, src.value, identifierOffset(src, m));
       ctx.report(
@@ -248,11 +257,26 @@ function leaves(value: unknown, path: NodePath, out: Source[]): void {
 export function checkFlowExpressions(ctx: CheckContext): void {
   // With documents missing, a variable may be declared in one of them: no warnings then.
   const knownVars = ctx.options.partial ? undefined : declaredVars(ctx);
+  // The names a handler may read depend only on its event (and the flow's kind): made once each.
+  const rootsByEvent = new Map<string, { allowed: string[]; allowedSet: Set<string> }>();
+  const rootsOf = (event: string, noParticipant: boolean) => {
+    const key = `${noParticipant ? '-' : '+'}${event}`;
+    let roots = rootsByEvent.get(key);
+    if (!roots) {
+      const allowed = [...FLOW_ROOTS, ...eventVariables(event)].filter(
+        (r) => !noParticipant || r !== 'participant',
+      );
+      roots = { allowed, allowedSet: new Set(allowed) };
+      rootsByEvent.set(key, roots);
+    }
+    return roots;
+  };
   for (const { unit, flow } of ctx.flows) {
     for (const s of flow.states) {
       const entryScope: Scope = {
         allowed: FLOW_ROOTS,
-        place: `the entry actions of state "${s.name}"`,
+        allowedSet: FLOW_ROOT_SET,
+        place: () => `the entry actions of state "${s.name}"`,
         knownVars,
       };
       for (const a of s.entry) for (const src of actionSources(a)) checkSource(ctx, unit, src, entryScope);
@@ -260,10 +284,8 @@ export function checkFlowExpressions(ctx: CheckContext): void {
         // started, empty and ended happen to the conference, about no participant.
         const noParticipant = flow.kind === 'conference' && NO_PARTICIPANT_EVENTS.has(h.event);
         const scope: Scope = {
-          allowed: [...FLOW_ROOTS, ...eventVariables(h.event)].filter(
-            (r) => !noParticipant || r !== 'participant',
-          ),
-          place: `a handler of "${h.event}"`,
+          ...rootsOf(h.event, noParticipant),
+          place: () => `a handler of "${h.event}"`,
           knownVars,
         };
         if (noParticipant) {

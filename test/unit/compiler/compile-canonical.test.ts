@@ -11,6 +11,8 @@ describe('canonicalJson', () => {
     // Integer-like keys (xstate's `after` delays) first, in numeric order, whatever order they came in.
     expect(canonicalJson({ b: 3, '10': 1, '9': 2, a: 0 })).toBe('{"9":2,"10":1,"a":0,"b":3}');
     expect(canonicalJson(undefined)).toBe('null');
+    // A member named __proto__ is data like any other (JSON.parse makes it an own property).
+    expect(canonicalJson(JSON.parse('{"b":2,"__proto__":{"x":1}}'))).toBe('{"__proto__":{"x":1},"b":2}');
     expect(() => canonicalJson({ n: 1n })).toThrow(/bigint/);
   });
 
