@@ -134,7 +134,30 @@ const IMPLICIT: readonly ScalarTagDefinition[] = CORE_SCHEMA.tags.filter(
   (t): t is ScalarTagDefinition => t.nodeKind === 'scalar' && t.implicit,
 );
 
+/**
+ * Whether a plain scalar starting with this character can be anything but a string in the
+ * core schema: `~`, n/N (null), t/T/f/F (booleans), digits, signs and `.` (numbers, .inf,
+ * .nan), or nothing at all (empty is null). Most words start elsewhere and skip the tags.
+ */
+function mayResolve(first: number): boolean {
+  return (
+    Number.isNaN(first) ||
+    first === 0x7e || // ~
+    first === 0x6e || // n
+    first === 0x4e || // N
+    first === 0x74 || // t
+    first === 0x54 || // T
+    first === 0x66 || // f
+    first === 0x46 || // F
+    first === 0x2b || // +
+    first === 0x2d || // -
+    first === 0x2e || // .
+    (first >= 0x30 && first <= 0x39)
+  );
+}
+
 function resolvePlain(source: string): unknown {
+  if (!mayResolve(source.charCodeAt(0))) return source;
   const first = source.charAt(0);
   for (const tag of IMPLICIT) {
     if (tag.implicitFirstChars && !tag.implicitFirstChars.includes(first)) continue;
@@ -201,8 +224,10 @@ class Reader {
         if (ev.anchorStart !== -1 || ev.tagStart !== -1) throw new StepAside();
         const source = getScalarValue(this.text, ev);
         if (ev.style === SCALAR_STYLE.PLAIN) {
-          if (LEADING_ZERO.test(source)) throw new StepAside();
-          this.value = resolvePlain(source);
+          if (mayResolve(source.charCodeAt(0))) {
+            if (LEADING_ZERO.test(source)) throw new StepAside();
+            this.value = resolvePlain(source);
+          } else this.value = source;
         } else this.value = source;
         return this.scalarStart(ev, fallback, keyEnd);
       }
@@ -236,7 +261,8 @@ class Reader {
           )
             throw new StepAside();
           const name = getScalarValue(this.text, k);
-          if (k.style === SCALAR_STYLE.PLAIN && NON_STRING_PLAIN.test(name)) throw new StepAside();
+          if (k.style === SCALAR_STYLE.PLAIN && mayResolve(name.charCodeAt(0)) && NON_STRING_PLAIN.test(name))
+            throw new StepAside();
           // A duplicate is an error the full road words; `__proto__` and `<<` are special.
           if (name === '__proto__' || name === '<<' || Object.hasOwn(record, name)) throw new StepAside();
           const keyOffset = this.scalarStart(k, ev.start);
