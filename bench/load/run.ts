@@ -16,7 +16,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeToneFrames, writeTonePcap } from './pcap.js';
@@ -52,6 +52,25 @@ interface Args {
   cpuProf: string;
   realtime: number;
   rtp: 'sink' | 'sipp';
+  /** Mixing rate of the load conferences; 0 keeps load.yaml's (the default, 16 kHz). */
+  conferenceRate: number;
+}
+
+/**
+ * The configuration to serve: load.yaml as shipped, or a copy in the temp directory whose
+ * conferences mix at `rate` (to see what the conversion between the 16 kHz mix and 8 kHz
+ * PCMU costs).
+ */
+function configFor(rate: number): string {
+  if (rate === 0) return CONFIG_DIR;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-load-config-'));
+  cpSync(CONFIG_DIR, dir, { recursive: true });
+  const file = path.join(dir, 'load.yaml');
+  const text = readFileSync(file, 'utf8');
+  if (!text.includes('\nlimits:'))
+    throw new Error('bench/load: load.yaml has no limits line to put audio after');
+  writeFileSync(file, text.replace('\nlimits:', `\naudio: { rate: ${rate} }\nlimits:`));
+  return dir;
 }
 
 function usage(message: string): never {
@@ -82,6 +101,7 @@ function parseArgs(argv: string[]): Args {
     cpuProf: '',
     realtime: 0,
     rtp: 'sink',
+    conferenceRate: 0,
   };
   const numeric: Record<string, keyof Args> = {
     '--calls': 'calls',
@@ -97,6 +117,7 @@ function parseArgs(argv: string[]): Args {
     '--rtp-min': 'rtpMin',
     '--rtp-max': 'rtpMax',
     '--realtime': 'realtime',
+    '--conference-rate': 'conferenceRate',
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] ?? '';
@@ -133,6 +154,8 @@ function parseArgs(argv: string[]): Args {
   if (args.calls > MAX_MEDIA_CALLS || args.maxCalls > MAX_MEDIA_CALLS)
     usage(`at most ${MAX_MEDIA_CALLS} media calls (sipp's [auto_media_port] wraps after that)`);
   if (args.rate <= 0) usage('--rate must be above 0');
+  if (![0, 8000, 16000, 48000].includes(args.conferenceRate))
+    usage('--conference-rate is 8000, 16000 or 48000');
   if (args.setupRate > 0 && args.total < 1) usage('--setup-rate needs --total');
   return args;
 }
@@ -222,7 +245,7 @@ class Rig {
         payload,
       );
     this.server = await ServerProcess.start({
-      configDir: CONFIG_DIR,
+      configDir: configFor(args.conferenceRate),
       sipPort: await freeUdpPort(),
       rtpMin: args.rtpMin,
       rtpMax: args.rtpMax,
@@ -243,6 +266,8 @@ class Rig {
 
 interface MediaResult {
   mode: 'one' | 'fives';
+  /** Mixing rate of the conferences (Hz). */
+  conferenceRate: number;
   calls: number;
   pass: boolean;
   why: string[];
@@ -345,6 +370,7 @@ async function mediaRun(args: Args, calls: number): Promise<MediaResult> {
     if (s1.sessions < calls) why.push(`only ${s1.sessions} of ${calls} calls up in the window`);
     return {
       mode: args.mode,
+      conferenceRate: args.conferenceRate || 16000,
       calls,
       pass: why.length === 0,
       why,
