@@ -151,6 +151,18 @@ function engineThreadUse(
   };
 }
 
+/** An engine on loopback in `ports`, without RTP timeouts (both sides of this benchmark open one). */
+function openEngine([portMin, portMax]: [number, number], realtime: number): MediaEngine {
+  return MediaEngine.open({
+    address: '127.0.0.1',
+    portMin,
+    portMax,
+    rtpTimeoutMs: 0,
+    realtimePriority: realtime,
+    onEvent: () => {},
+  });
+}
+
 function round(v: number): number {
   return Math.round(v * 100) / 100;
 }
@@ -187,15 +199,7 @@ async function loadProcess(): Promise<void> {
       if (m) resolve(m);
       else waiters.push(resolve);
     });
-  const [portMin, portMax] = portRanges(args.participants).load;
-  const engine = MediaEngine.open({
-    address: '127.0.0.1',
-    portMin,
-    portMax,
-    rtpTimeoutMs: 0,
-    realtimePriority: args.realtime,
-    onEvent: () => {},
-  });
+  const engine = openEngine(portRanges(args.participants).load, args.realtime);
   const ids: number[] = [];
   const ports: number[] = [];
   for (let i = 0; i < args.participants; i++) {
@@ -330,15 +334,7 @@ function summarize(list: Participant[], windowS: number, participants: number) {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (![8000, 16000, 48000].includes(args.rate)) throw new Error('--rate must be 8000, 16000 or 48000');
-  const [portMin, portMax] = portRanges(args.participants).engine;
-  const engine = MediaEngine.open({
-    address: '127.0.0.1',
-    portMin,
-    portMax,
-    rtpTimeoutMs: 0,
-    realtimePriority: args.realtime,
-    onEvent: () => {},
-  });
+  const engine = openEngine(portRanges(args.participants).engine, args.realtime);
   const child = fork(fileURLToPath(import.meta.url), ['--child', ...process.argv.slice(2)], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

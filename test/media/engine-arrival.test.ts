@@ -75,16 +75,27 @@ function median(values: number[]): number {
   return sorted[Math.ceil(0.5 * sorted.length) - 1] as number;
 }
 
+/** A fresh engine with one endpoint that receives PCMU from a new local socket. */
+async function receivingEndpoint(): Promise<{
+  engine: Harness['engine'];
+  peer: dgram.Socket;
+  ep: { id: number; port: number };
+}> {
+  h = openEngine({ rtpTimeoutMs: 0 });
+  const { engine } = h;
+  const peer = await socket();
+  const ep = engine.createEndpoint();
+  engine.configureEndpoint(
+    ep.id,
+    endpointConfig('pcmu', (peer.address() as { port: number }).port, 'recvonly'),
+  );
+  return { engine, peer, ep };
+}
+
 describe('endpoint arrival intervals', () => {
   it('measures the spacing of RTP packets by kernel receive time, counts each interval and resets', async () => {
-    h = openEngine({ rtpTimeoutMs: 0 });
-    const peer = await socket();
-    const ep = h.engine.createEndpoint();
-    h.engine.configureEndpoint(
-      ep.id,
-      endpointConfig('pcmu', (peer.address() as { port: number }).port, 'recvonly'),
-    );
-    const before = h.engine.endpointStats(ep.id).arrival;
+    const { engine, peer, ep } = await receivingEndpoint();
+    const before = engine.endpointStats(ep.id).arrival;
     expect(before).toEqual({ count: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, kernelTimestamps: false });
 
     const sender = new Sender(peer, ep.port);
@@ -93,7 +104,7 @@ describe('endpoint arrival intervals', () => {
     await sender.run([...Array(24).fill(20), 60, ...Array(5).fill(20)]);
     await sleep(15);
     const sent = sender.intervals();
-    const a = h.engine.endpointStats(ep.id).arrival;
+    const a = engine.endpointStats(ep.id).arrival;
     expect(a.count).toBe(30);
     expect(a.kernelTimestamps).toBe(true);
     // What the sender achieved stays near the plan on a loaded machine too; the engine must see the same.
@@ -108,14 +119,14 @@ describe('endpoint arrival intervals', () => {
 
     // A new window forgets the 60 ms gap; the next packet's interval (planned 35 ms) still counts,
     // measured from the last packet before the reset.
-    h.engine.resetArrival(ep.id);
-    const reset = h.engine.endpointStats(ep.id).arrival;
+    engine.resetArrival(ep.id);
+    const reset = engine.endpointStats(ep.id).arrival;
     expect(reset.count).toBe(0);
     expect(reset.maxMs).toBe(0);
     const mark = sender.sentAt.length;
     await sender.run([35, ...Array(9).fill(20)]);
     await sleep(15);
-    const after = h.engine.endpointStats(ep.id).arrival;
+    const after = engine.endpointStats(ep.id).arrival;
     const sentAfter = sender.intervals(mark);
     expect(after.count).toBe(10);
     expect(Math.abs(after.p50Ms - median(sentAfter))).toBeLessThan(1);
@@ -125,31 +136,25 @@ describe('endpoint arrival intervals', () => {
     const intruder = await socket();
     intruder.send(Buffer.alloc(172, 0x80), ep.port, '127.0.0.1');
     await sleep(30);
-    expect(h.engine.endpointStats(ep.id).discarded.source).toBe(1);
-    expect(h.engine.endpointStats(ep.id).arrival.count).toBe(10);
+    expect(engine.endpointStats(ep.id).discarded.source).toBe(1);
+    expect(engine.endpointStats(ep.id).arrival.count).toBe(10);
 
     // Every endpoint at once; an unknown one is refused.
-    h.engine.resetArrival();
-    expect(h.engine.endpointStats(ep.id).arrival.count).toBe(0);
+    engine.resetArrival();
+    expect(engine.endpointStats(ep.id).arrival.count).toBe(0);
     expect(() => h?.engine.resetArrival(999_999)).toThrow(
       expect.objectContaining({ code: 'UNKNOWN_ENDPOINT' }),
     );
   });
 
   it('keeps intervals beyond 100 ms out of the bins but in the maximum', async () => {
-    h = openEngine({ rtpTimeoutMs: 0 });
-    const peer = await socket();
-    const ep = h.engine.createEndpoint();
-    h.engine.configureEndpoint(
-      ep.id,
-      endpointConfig('pcmu', (peer.address() as { port: number }).port, 'recvonly'),
-    );
+    const { engine, peer, ep } = await receivingEndpoint();
     const sender = new Sender(peer, ep.port);
     sender.send();
     await sender.run([150, 150, 150]);
     await sleep(30);
     const sent = sender.intervals();
-    const a = h.engine.endpointStats(ep.id).arrival;
+    const a = engine.endpointStats(ep.id).arrival;
     expect(a.count).toBe(3);
     expect(Math.abs(a.maxMs - Math.max(...sent))).toBeLessThan(2);
     // Above the last bin only the maximum is known, so that is what the quantiles report.
