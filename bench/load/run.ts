@@ -73,6 +73,23 @@ function configFor(rate: number): string {
   return dir;
 }
 
+/** What every result reports about how it was run: load, limits, priority, pinning, errors, machine. */
+function runContext(
+  args: Args,
+  loadAtStart: number,
+  realtimeGot: boolean,
+  sipp: { errors: string[]; exitCode: number | null; stderr: string },
+) {
+  return {
+    loadavg: { start: loadAtStart, end: loadavg() },
+    limits: args.limits,
+    realtime: { asked: args.realtime, got: realtimeGot },
+    pinned: { server: args.serverCpus, load: args.loadCpus },
+    errors: [...sipp.errors, ...(sipp.exitCode !== 0 && sipp.stderr ? [sipp.stderr.slice(-500)] : [])],
+    machine: machine(),
+  };
+}
+
 function usage(message: string): never {
   process.stderr.write(`bench/load: ${message}\n`);
   process.exit(2);
@@ -403,15 +420,7 @@ async function mediaRun(args: Args, calls: number): Promise<MediaResult> {
       loadGeneratorCpuPercent: Math.round(((g1 - g0) / wallS) * 1000) / 10,
       rtp: args.rtp,
       rtpSent: iv.sent,
-      loadavg: { start: la0, end: loadavg() },
-      limits: args.limits,
-      realtime: { asked: args.realtime, got: s1.engine.realtime },
-      pinned: { server: args.serverCpus, load: args.loadCpus },
-      errors: [
-        ...result.errors,
-        ...(result.exitCode !== 0 && result.stderr ? [result.stderr.slice(-500)] : []),
-      ],
-      machine: machine(),
+      ...runContext(args, la0, s1.engine.realtime, result),
     };
   } finally {
     await rig.close();
@@ -487,15 +496,7 @@ async function setupRun(args: Args) {
       lateTicks: s1.engine.lateTicks - base.engine.lateTicks,
       mixUsP99: s1.engine.tickWorkP99Us,
       mixUsMax: s1.engine.tickWorkMaxUs,
-      loadavg: { start: la0, end: loadavg() },
-      limits: args.limits,
-      realtime: { asked: args.realtime, got: s1.engine.realtime },
-      pinned: { server: args.serverCpus, load: args.loadCpus },
-      errors: [
-        ...result.errors,
-        ...(result.exitCode !== 0 && result.stderr ? [result.stderr.slice(-500)] : []),
-      ],
-      machine: machine(),
+      ...runContext(args, la0, s1.engine.realtime, result),
     };
   } finally {
     await rig.close();
