@@ -60,16 +60,12 @@ export function loadText(file: string, text: string, options: LoadOptions = {}):
   // one, character for character, so offsets and positions stay those of the text.
   const source = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).replace(/\r(?!\n)/g, '\n');
   const lineCounter = new LineCounter();
-  let lineStarts: number[] | undefined;
   const posOf = (offset: number): Pos => {
-    const at = Math.max(0, Math.min(offset, source.length));
-    // The full parser fills the line counter as it reads; the fast road never runs it.
-    if (lineCounter.lineStarts.length > 0) {
-      const { line, col } = lineCounter.linePos(at);
-      return [line, col];
-    }
-    lineStarts ??= lineStartsOf(source);
-    return linePos(lineStarts, at);
+    // The full parser fills the line counter as it reads; where it did not run, fill it here.
+    if (lineCounter.lineStarts.length === 0)
+      for (const start of lineStartsOf(source)) lineCounter.addNewLine(start);
+    const { line, col } = lineCounter.linePos(Math.max(0, Math.min(offset, source.length)));
+    return [line, col];
   };
   const diag = (pos: Pos, code: string, message: string, severity: Diagnostic['severity'] = 'error') =>
     diagnostics.push({ file, line: pos[0], col: pos[1], severity, code, message });
@@ -411,18 +407,6 @@ function lineStartsOf(text: string): number[] {
   const starts = [0];
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
   return starts;
-}
-
-/** 1-based line and column of `offset`, as the yaml package's LineCounter gives them. */
-function linePos(starts: number[], offset: number): Pos {
-  let lo = 0;
-  let hi = starts.length;
-  while (lo + 1 < hi) {
-    const mid = (lo + hi) >> 1;
-    if (starts[mid]! <= offset) lo = mid;
-    else hi = mid;
-  }
-  return [lo + 1, offset - starts[lo]! + 1];
 }
 
 const pathKey = (path: NodePath): string => {
