@@ -72,26 +72,37 @@ interface CacheEntry {
 }
 
 const CACHE_LIMIT = 10_000;
+
+/**
+ * `make(key)`, remembered in `cache`. A config set holds a bounded number of distinct
+ * expressions and templates; the limit only guards against an unbounded stream of
+ * generated ones.
+ */
+function remembered<V>(cache: Map<string, V>, key: string, make: (key: string) => V): V {
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const value = make(key);
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
 const cache = new Map<string, CacheEntry>();
 
 function compile(expr: string): CacheEntry {
-  const hit = cache.get(expr);
-  if (hit) return hit;
-  let entry: CacheEntry;
+  return remembered(cache, expr, parseEntry);
+}
+
+function parseEntry(expr: string): CacheEntry {
   try {
     const compiled = env.parse(expr);
     const found = new Set<string>();
     const members = new Set<string>();
     visit(compiled.ast, new Set(), found, members);
-    entry = { compiled, identifiers: [...found].sort(), members: [...members].sort() };
+    return { compiled, identifiers: [...found].sort(), members: [...members].sort() };
   } catch (err) {
-    entry = { error: toExpressionError(err, expr, 'parse'), identifiers: [], members: [] };
+    return { error: toExpressionError(err, expr, 'parse'), identifiers: [], members: [] };
   }
-  // A config set holds a bounded number of distinct expressions; the limit only
-  // guards against an unbounded stream of generated ones.
-  if (cache.size >= CACHE_LIMIT) cache.clear();
-  cache.set(expr, entry);
-  return entry;
 }
 
 function toExpressionError(err: unknown, source: string, phase: 'parse' | 'evaluate'): ExpressionError {
@@ -116,12 +127,7 @@ const templateCache = new Map<string, ParsedTemplate>();
 
 /** Splits a template into text and `${expr}` parts and parses every expression (remembered per text). */
 export function parseTemplate(template: string): ParsedTemplate {
-  const hit = templateCache.get(template);
-  if (hit) return hit;
-  const parsed = parseTemplateText(template);
-  if (templateCache.size >= CACHE_LIMIT) templateCache.clear();
-  templateCache.set(template, parsed);
-  return parsed;
+  return remembered(templateCache, template, parseTemplateText);
 }
 
 function parseTemplateText(template: string): ParsedTemplate {
@@ -156,12 +162,7 @@ type SplitResult = { ok: true; parts: TemplatePart[] } | { ok: false; message: s
 const splitCache = new Map<string, SplitResult>();
 
 function splitTemplate(template: string): SplitResult {
-  const hit = splitCache.get(template);
-  if (hit) return hit;
-  const result = scanTemplate(template);
-  if (splitCache.size >= CACHE_LIMIT) splitCache.clear();
-  splitCache.set(template, result);
-  return result;
+  return remembered(splitCache, template, scanTemplate);
 }
 
 function scanTemplate(t: string): SplitResult {

@@ -143,7 +143,7 @@ function stateOf(name: string, state: State, path: NodePath): FlowState {
 }
 
 /** Builds the model of one flow. `flow` must have passed schema validation. */
-export function flowModel(flow: Flow, kind: FlowKind, id: string, path: NodePath): FlowModel {
+function flowModel(flow: Flow, kind: FlowKind, id: string, path: NodePath): FlowModel {
   const states: FlowState[] = [];
   if (isObject(flow.states)) {
     for (const [name, state] of Object.entries(flow.states)) {
@@ -193,7 +193,7 @@ export function flowsOf(unit: Unit): readonly FlowModel[] {
   return models;
 }
 
-export function conferenceFlows(d: ConferenceDocument): FlowModel[] {
+function conferenceFlows(d: ConferenceDocument): FlowModel[] {
   const out: FlowModel[] = [];
   out.push(flowModel(d.participant ?? {}, 'participant', `${d.name}/participant`, ['participant']));
   if (isObject(d.conference))
