@@ -5,11 +5,12 @@
  * cannot stop). Pure: the transport calls in and acts on the answers.
  */
 import type { Clock, SipLimits } from './limits.js';
+import { SourceCounts } from './source-counts.js';
 
 export type ConnectionVerdict = { kind: 'allow' } | { kind: 'refuse'; reason: 'source' | 'total' };
 
 export class ConnectionLimiter {
-  private readonly perSource = new Map<string, number>();
+  private readonly perSource = new SourceCounts();
   private total = 0;
 
   constructor(private readonly limits: Pick<SipLimits, 'maxConnectionsPerSource' | 'maxConnections'>) {}
@@ -19,25 +20,23 @@ export class ConnectionLimiter {
   }
 
   countFrom(address: string): number {
-    return this.perSource.get(address) ?? 0;
+    return this.perSource.of(address);
   }
 
   /** Counts a new connection from `address`, or refuses it (the transport then destroys the socket). */
   accept(address: string): ConnectionVerdict {
     if (this.total >= this.limits.maxConnections) return { kind: 'refuse', reason: 'total' };
-    const n = this.perSource.get(address) ?? 0;
-    if (n >= this.limits.maxConnectionsPerSource) return { kind: 'refuse', reason: 'source' };
-    this.perSource.set(address, n + 1);
+    if (this.perSource.of(address) >= this.limits.maxConnectionsPerSource)
+      return { kind: 'refuse', reason: 'source' };
+    this.perSource.add(address);
     this.total++;
     return { kind: 'allow' };
   }
 
   /** Call once per accepted connection when it closes. */
   release(address: string): void {
-    const n = this.perSource.get(address);
-    if (n === undefined) return;
-    if (n <= 1) this.perSource.delete(address);
-    else this.perSource.set(address, n - 1);
+    if (this.perSource.of(address) === 0) return;
+    this.perSource.remove(address);
     this.total--;
   }
 }

@@ -4,6 +4,7 @@
  * are idempotent per id, so a duplicate BYE or a retransmitted 200 cannot skew the counts.
  */
 import type { SipLimits } from './limits.js';
+import { SourceCounts } from './source-counts.js';
 
 export type DialogVerdict =
   | { kind: 'allow' }
@@ -24,7 +25,7 @@ type DialogLimits = Pick<
 export class DialogLimiter {
   /** Open dialog id → its source address. */
   private readonly open = new Map<string, string>();
-  private readonly perSource = new Map<string, number>();
+  private readonly perSource = new SourceCounts();
   private readonly exempt: ReadonlySet<string>;
 
   constructor(private readonly limits: DialogLimits) {
@@ -36,7 +37,7 @@ export class DialogLimiter {
   }
 
   countFrom(source: string): number {
-    return this.perSource.get(source) ?? 0;
+    return this.perSource.of(source);
   }
 
   /** Whether one more dialog from `source` fits now (ask before doing any work for a new INVITE). */
@@ -57,7 +58,7 @@ export class DialogLimiter {
     if (this.open.has(id)) return true;
     if (this.full(source)) return false;
     this.open.set(id, source);
-    this.perSource.set(source, this.countFrom(source) + 1);
+    this.perSource.add(source);
     return true;
   }
 
@@ -65,9 +66,7 @@ export class DialogLimiter {
     const source = this.open.get(id);
     if (source === undefined) return;
     this.open.delete(id);
-    const n = this.countFrom(source) - 1;
-    if (n > 0) this.perSource.set(source, n);
-    else this.perSource.delete(source);
+    this.perSource.remove(source);
   }
 
   private full(source: string): 'total' | 'source' | undefined {
