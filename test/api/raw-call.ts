@@ -7,23 +7,7 @@ import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { RtpPeer } from '../support/rtp-peer.js';
-
-interface Message {
-  start: string;
-  headers: Map<string, string>;
-  body: string;
-}
-
-function parse(text: string): Message {
-  const [head = '', body = ''] = text.split('\r\n\r\n');
-  const [start = '', ...lines] = head.split('\r\n');
-  const headers = new Map<string, string>();
-  for (const l of lines) {
-    const i = l.indexOf(':');
-    if (i > 0) headers.set(l.slice(0, i).trim().toLowerCase(), l.slice(i + 1).trim());
-  }
-  return { start, headers, body };
-}
+import { parseSipText, type SipText } from '../support/sip-text.js';
 
 const rand = () => randomBytes(6).toString('hex');
 
@@ -34,7 +18,7 @@ export class RawCall {
   private readonly fromTag = rand();
   private toHeader = '';
   private remoteTarget = '';
-  private waiting: ((m: Message) => void) | undefined;
+  private waiting: ((m: SipText) => void) | undefined;
 
   private constructor(
     sip: dgram.Socket,
@@ -63,7 +47,7 @@ export class RawCall {
   }
 
   private onMessage(text: string): void {
-    const m = parse(text);
+    const m = parseSipText(text);
     if (m.start.startsWith('SIP/2.0')) {
       this.waiting?.(m);
       return;
@@ -93,7 +77,7 @@ export class RawCall {
       '',
     ].join('\r\n');
     const uri = `sip:${to}@127.0.0.1:${this.server.port}`;
-    const final = new Promise<Message>((resolve, reject) => {
+    const final = new Promise<SipText>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${this.user}: no final answer to INVITE`)), timeoutMs);
       this.waiting = (m) => {
         const code = Number(m.start.split(' ')[1]);

@@ -10,25 +10,7 @@ import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { RtpPeer } from '../support/rtp-peer.js';
-
-interface Message {
-  start: string;
-  headers: Map<string, string>;
-  body: string;
-}
-
-function parse(text: string): Message {
-  const split = text.indexOf('\r\n\r\n');
-  const head = split < 0 ? text : text.slice(0, split);
-  const body = split < 0 ? '' : text.slice(split + 4);
-  const [start = '', ...lines] = head.split('\r\n');
-  const headers = new Map<string, string>();
-  for (const l of lines) {
-    const i = l.indexOf(':');
-    if (i > 0) headers.set(l.slice(0, i).trim().toLowerCase(), l.slice(i + 1).trim());
-  }
-  return { start, headers, body };
-}
+import { parseSipText, type SipText } from '../support/sip-text.js';
 
 const rand = (): string => randomBytes(6).toString('hex');
 
@@ -54,7 +36,7 @@ export class SipUac {
   private readonly fromTag = rand();
   private toHeader = '';
   private remoteTarget = '';
-  private waiting: ((m: Message) => void) | undefined;
+  private waiting: ((m: SipText) => void) | undefined;
 
   private constructor(
     readonly rtp: RtpPeer,
@@ -94,7 +76,7 @@ export class SipUac {
   }
 
   private onMessage(text: string): void {
-    const m = parse(text);
+    const m = parseSipText(text);
     if (m.start.startsWith('SIP/2.0')) {
       this.waiting?.(m);
       return;
@@ -106,8 +88,8 @@ export class SipUac {
     );
   }
 
-  private final(what: string, timeoutMs: number): Promise<Message> {
-    return new Promise<Message>((resolve, reject) => {
+  private final(what: string, timeoutMs: number): Promise<SipText> {
+    return new Promise<SipText>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting = undefined;
         reject(new Error(`${this.opts.user}: no final answer to ${what} in ${timeoutMs} ms`));
