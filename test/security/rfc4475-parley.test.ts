@@ -10,7 +10,6 @@
  * log (a call whose media cannot be set up logs one), and no engine error.
  */
 import dgram from 'node:dgram';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -24,41 +23,12 @@ import {
   type TortureCase,
   WIRE_STATUSES,
 } from '../unit/sip/rfc4475-corpus.js';
+import { connectTcp, ResponseInbox } from '../unit/sip/rfc4475-inbox.js';
 import { LiveServer } from './live-server.js';
 
 const CASES = loadTortureCases();
 const CONFIG = path.join(import.meta.dirname, 'fixtures/catch-all');
 /** Final responses by Call-ID, read by pattern (a 400 may echo headers too broken to parse). */
-class Inbox {
-  private readonly finals: Array<{ status: number; callId: string | undefined }> = [];
-  private waiters: Array<() => void> = [];
-
-  add(text: string): void {
-    for (const piece of text.split(/(?=^SIP\/2\.0 \d{3} )/m)) {
-      const status = Number(/^SIP\/2\.0 (\d{3}) /.exec(piece)?.[1] ?? 0);
-      if (status >= 200) this.finals.push({ status, callId: /^Call-ID: (.*)$/im.exec(piece)?.[1]?.trim() });
-    }
-    for (const w of this.waiters.splice(0)) w();
-  }
-
-  async final(callId: string | undefined, ms: number): Promise<number | undefined> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const hit = this.finals.find((r) => r.callId === callId);
-      if (hit) return hit.status;
-      const left = deadline - Date.now();
-      if (left <= 0) return undefined;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-  }
-}
-
 /** Holds an answer against expected.tsv: the wire layer's codes exactly, the application's loosely. */
 function judge(c: TortureCase, status: number | undefined): void {
   const expectsDrop = c.expected.length === 1 && c.expected[0] === 'drop';
@@ -91,12 +61,12 @@ function serverHealthy(live: LiveServer): void {
 describe('RFC 4475 against ParleyServer over UDP', () => {
   let live: LiveServer;
   let socket: dgram.Socket;
-  const inbox = new Inbox();
+  const inbox = new ResponseInbox();
 
   beforeAll(async () => {
     live = await startLive();
     socket = dgram.createSocket('udp4');
-    socket.on('message', (data) => inbox.add(data.toString('latin1')));
+    socket.on('message', (data) => inbox.addLenient(data.toString('latin1')));
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   });
 
@@ -112,10 +82,10 @@ describe('RFC 4475 against ParleyServer over UDP', () => {
       const port = socket.address().port;
       socket.send(rewriteTopVia(c.bytes, 'UDP', port), live.sipPort, '127.0.0.1');
       const expectsDrop = c.expected.length === 1 && c.expected[0] === 'drop';
-      judge(c, await inbox.final(callIdOf(c.bytes), expectsDrop || isResponse(c) ? 400 : 3000));
+      judge(c, (await inbox.final(callIdOf(c.bytes), expectsDrop || isResponse(c) ? 400 : 3000))?.status);
       const probe = `probe-udp-${c.name}`;
       socket.send(optionsProbe(probe, 'UDP', port), live.sipPort, '127.0.0.1');
-      expect(await inbox.final(probe, 2000), 'OPTIONS answered afterwards').toBe(200);
+      expect((await inbox.final(probe, 2000))?.status, 'OPTIONS answered afterwards').toBe(200);
     });
   }
 
@@ -131,18 +101,7 @@ describe('RFC 4475 against ParleyServer over TCP', () => {
     await live?.stop();
   }, 60_000);
 
-  async function connect(): Promise<{ socket: net.Socket; inbox: Inbox; closed: Promise<number> }> {
-    const socket = net.connect(live.tcpPort, '127.0.0.1');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    const inbox = new Inbox();
-    socket.on('data', (chunk) => inbox.add(chunk.toString('latin1')));
-    socket.on('error', () => {});
-    const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now())));
-    return { socket, inbox, closed };
-  }
+  const connect = () => connectTcp(live.tcpPort);
 
   for (const c of CASES) {
     it(c.name, async () => {
@@ -160,11 +119,14 @@ describe('RFC 4475 against ParleyServer over TCP', () => {
         probeConn = await connect();
       } else {
         const expectsDrop = c.expected.length === 1 && c.expected[0] === 'drop';
-        judge(c, await conn.inbox.final(callIdOf(c.bytes), expectsDrop || isResponse(c) ? 300 : 3000));
+        judge(
+          c,
+          (await conn.inbox.final(callIdOf(c.bytes), expectsDrop || isResponse(c) ? 300 : 3000))?.status,
+        );
       }
       const probe = `probe-tcp-${c.name}`;
       probeConn.socket.write(optionsProbe(probe, 'TCP', probeConn.socket.localPort as number));
-      expect(await probeConn.inbox.final(probe, 2000), 'OPTIONS answered afterwards').toBe(200);
+      expect((await probeConn.inbox.final(probe, 2000))?.status, 'OPTIONS answered afterwards').toBe(200);
       conn.socket.destroy();
       probeConn.socket.destroy();
     });
