@@ -11,12 +11,11 @@
  *
  * RTP 11000–11149 (below the 11600–13999 ranges of the older end-to-end files).
  */
-import { rmSync } from 'node:fs';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RuntimeEvent } from '../../src/runtime/ports.js';
-import { Baresip, haveBaresip, stopAllBaresip } from '../support/baresip.js';
+import { Baresip, haveBaresip } from '../support/baresip.js';
 import { describePcm, type Pcm, slice, toneShare } from '../support/wav.js';
-import { conferencesCopy, type E2eParley, sleep, startParley } from './parley.js';
+import { conferencesCopy, serverPerTest, sleep, startParley } from './parley.js';
 
 const enabled = haveBaresip();
 const RTP = { portMin: 11000, portMax: 11149 };
@@ -35,19 +34,7 @@ function configFor(agentPort: number, supervisorPort: number): string {
 }
 
 describe.skipIf(!enabled)('contact centre: local conference, dial-outs and whisper', () => {
-  let parley: E2eParley | undefined;
-  let config: string | undefined;
-
-  afterEach(async () => {
-    await stopAllBaresip();
-    await parley?.stop();
-    parley = undefined;
-    if (config) rmSync(config, { recursive: true, force: true });
-    config = undefined;
-  });
-  afterAll(async () => {
-    await stopAllBaresip();
-  });
+  const slot = serverPerTest();
 
   it('dials agent then supervisor; the agent hears both, the customer never hears the supervisor', {
     timeout: 40_000,
@@ -55,9 +42,9 @@ describe.skipIf(!enabled)('contact centre: local conference, dial-outs and whisp
     const customer = await Baresip.start({ user: 'customer', tone: 440 });
     const agent = await Baresip.start({ user: 'agent', tone: 880, autoAnswer: true });
     const supervisor = await Baresip.start({ user: 'supervisor', tone: 1320, autoAnswer: true });
-    config = configFor(agent.sipPort, supervisor.sipPort);
-    const p = await startParley(RTP, { config });
-    parley = p;
+    slot.config = configFor(agent.sipPort, supervisor.sipPort);
+    const p = await startParley(RTP, { config: slot.config });
+    slot.parley = p;
 
     await customer.dial(p.uri('help'));
     await p.established(customer);
@@ -127,9 +114,9 @@ describe.skipIf(!enabled)('contact centre: local conference, dial-outs and whisp
     const customer = await Baresip.start({ user: 'customer', tone: 440 });
     const agent = await Baresip.start({ user: 'agent', tone: 880 });
     const supervisor = await Baresip.start({ user: 'supervisor', tone: 1320, autoAnswer: true });
-    config = configFor(agent.sipPort, supervisor.sipPort);
-    const p = await startParley(RTP, { config });
-    parley = p;
+    slot.config = configFor(agent.sipPort, supervisor.sipPort);
+    const p = await startParley(RTP, { config: slot.config });
+    slot.parley = p;
 
     await customer.dial(p.uri('help'));
     await p.established(customer);

@@ -12,12 +12,11 @@
  *
  * RTP 11300–11449 (below the 11600–13999 ranges of the older end-to-end files).
  */
-import { rmSync } from 'node:fs';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RuntimeEvent } from '../../src/runtime/ports.js';
-import { Baresip, haveBaresip, stopAllBaresip } from '../support/baresip.js';
+import { Baresip, haveBaresip } from '../support/baresip.js';
 import { describePcm, durationS, speechRuns, speechSeconds } from '../support/wav.js';
-import { conferencesCopy, type E2eParley, sleep, startParley } from './parley.js';
+import { conferencesCopy, serverPerTest, sleep, startParley } from './parley.js';
 
 const enabled = haveBaresip();
 const RTP = { portMin: 11300, portMax: 11449 };
@@ -33,25 +32,13 @@ function configFor(hostPort: number, reminderPort: number): string {
 }
 
 describe.skipIf(!enabled)('conferences and scenarios started over HTTP', () => {
-  let parley: E2eParley | undefined;
-  let config: string | undefined;
-
-  afterEach(async () => {
-    await stopAllBaresip();
-    await parley?.stop();
-    parley = undefined;
-    if (config) rmSync(config, { recursive: true, force: true });
-    config = undefined;
-  });
-  afterAll(async () => {
-    await stopAllBaresip();
-  });
+  const slot = serverPerTest();
 
   it('StartConference starts the town hall, which dials the host in', { timeout: 30_000 }, async () => {
     const host = await Baresip.start({ user: 'host', tone: 880, autoAnswer: true });
-    config = configFor(host.sipPort, 9);
-    const p = await startParley(RTP, { config, http: true });
-    parley = p;
+    slot.config = configFor(host.sipPort, 9);
+    const p = await startParley(RTP, { config: slot.config, http: true });
+    slot.parley = p;
 
     const started = await p.req('POST', '/v1/conferences', { name: 'town-hall' });
     expect(started.status, await started.clone().text()).toBe(201);
@@ -101,9 +88,9 @@ describe.skipIf(!enabled)('conferences and scenarios started over HTTP', () => {
   it('StartScenarios calls the number, says the text and hangs up', { timeout: 40_000 }, async () => {
     // One client takes the reminder calls; it declines the second one.
     const phone = await Baresip.start({ user: 'alice', tone: 0 });
-    config = configFor(9, phone.sipPort);
-    const p = await startParley(RTP, { config, http: true });
-    parley = p;
+    slot.config = configFor(9, phone.sipPort);
+    const p = await startParley(RTP, { config: slot.config, http: true });
+    slot.parley = p;
 
     const missing = await p.req('POST', '/v1/scenarios/reminder', { text: 'no number' });
     expect(missing.status, await missing.clone().text()).toBe(422);

@@ -8,11 +8,12 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterEach } from 'vitest';
 import { parseTokens } from '../../src/api/tokens.js';
 import { ParleyServer } from '../../src/runtime/live/server.js';
 import type { RuntimeEvent } from '../../src/runtime/ports.js';
 import { MemoryLogger } from '../helpers/memory-logger.js';
-import type { Baresip } from '../support/baresip.js';
+import { type Baresip, stopAllBaresip } from '../support/baresip.js';
 
 export const CONFERENCES = path.resolve(import.meta.dirname, '../../conferences');
 
@@ -183,4 +184,26 @@ export async function startParley(
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A test's own server and configuration copy. */
+export interface ServerSlot {
+  parley?: E2eParley;
+  config?: string;
+}
+
+/**
+ * A slot for each test's server and configuration copy, emptied after every test: baresip
+ * clients stopped, the server stopped, the copy removed.
+ */
+export function serverPerTest(): ServerSlot {
+  const slot: ServerSlot = {};
+  afterEach(async () => {
+    await stopAllBaresip();
+    await slot.parley?.stop();
+    if (slot.config) rmSync(slot.config, { recursive: true, force: true });
+    slot.parley = undefined;
+    slot.config = undefined;
+  });
+  return slot;
 }
