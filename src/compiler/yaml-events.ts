@@ -156,8 +156,8 @@ function mayResolve(first: number): boolean {
   );
 }
 
+/** The core-schema value of a plain scalar that `mayResolve` let through. */
 function resolvePlain(source: string): unknown {
-  if (!mayResolve(source.charCodeAt(0))) return source;
   const first = source.charAt(0);
   for (const tag of IMPLICIT) {
     if (tag.implicitFirstChars && !tag.implicitFirstChars.includes(first)) continue;
