@@ -10,8 +10,8 @@
  * dialogs) would measure the guard instead of the server. ParleyServer does not pass SIP
  * limits through, so the host wraps `SipServer.listen` for that too.
  *
- * A last argument above 0 asks for a SCHED_FIFO priority for the engine thread, which the
- * engine supports but ParleyServer does not pass on either.
+ * The last three arguments are the engine settings `parley serve` takes as --rt-priority,
+ * --send-spread and --tick-spin.
  *
  * PARLEY_LOAD_ADDON names a private copy of build/Release/parley_media.node that run.ts took
  * under the build lock: the addon is rebuilt often in a shared tree, and a run must measure
@@ -19,7 +19,7 @@
  * name, so src/media/native.ts finds it there.
  *
  * Usage (run.ts does this):
- *   node --import tsx bench/load/host.ts CONFIG_DIR SIP_PORT RTP_MIN RTP_MAX relaxed|default [RT_PRIORITY]
+ *   node --import tsx bench/load/host.ts CONFIG_DIR SIP_PORT RTP_MIN RTP_MAX relaxed|default [RT_PRIORITY SPREAD_MS SPIN_US]
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -65,15 +65,17 @@ function useAddonCopy(copy: string): void {
 
 async function main(): Promise<void> {
   if (process.env.PARLEY_LOAD_ADDON) useAddonCopy(process.env.PARLEY_LOAD_ADDON);
-  const [config, sipPort, rtpMin, rtpMax, limits, realtime = '0'] = process.argv.slice(2);
+  const [config, sipPort, rtpMin, rtpMax, limits, realtime = '0', spread = '0', spin = '0'] =
+    process.argv.slice(2);
   if (!config || !sipPort || !rtpMin || !rtpMax || (limits !== 'relaxed' && limits !== 'default')) {
-    throw new Error('usage: host.ts CONFIG_DIR SIP_PORT RTP_MIN RTP_MAX relaxed|default [RT_PRIORITY]');
+    throw new Error(
+      'usage: host.ts CONFIG_DIR SIP_PORT RTP_MIN RTP_MAX relaxed|default [RT_PRIORITY SPREAD_MS SPIN_US]',
+    );
   }
-  const realtimePriority = Number(realtime);
   let engine: MediaEngine | undefined;
   const open = MediaEngine.open.bind(MediaEngine);
   MediaEngine.open = (options) => {
-    engine = open(realtimePriority > 0 ? { ...options, realtimePriority } : options);
+    engine = open(options);
     return engine;
   };
   if (limits === 'relaxed') {
@@ -83,7 +85,14 @@ async function main(): Promise<void> {
   const server = await ParleyServer.start({
     config: [config],
     sip: { address: '127.0.0.1', udpPort: Number(sipPort), tcpPort: false },
-    rtp: { address: '127.0.0.1', portMin: Number(rtpMin), portMax: Number(rtpMax) },
+    rtp: {
+      address: '127.0.0.1',
+      portMin: Number(rtpMin),
+      portMax: Number(rtpMax),
+      realtimePriority: Number(realtime),
+      sendSpreadMs: Number(spread),
+      tickSpinUs: Number(spin),
+    },
     recordings: `${process.env.TMPDIR ?? '/tmp'}/parley-load-recordings-${process.pid}`,
     logger: pino({ level: 'warn', base: undefined }, pino.destination(2)),
   });

@@ -51,6 +51,9 @@ interface Args {
   rtpMax: number;
   cpuProf: string;
   realtime: number;
+  /** The server's --send-spread (ms) and --tick-spin (µs). */
+  spread: number;
+  spin: number;
   rtp: 'sink' | 'sipp';
   /** Mixing rate of the load conferences; 0 keeps load.yaml's (the default, 16 kHz). */
   conferenceRate: number;
@@ -84,6 +87,8 @@ function runContext(
     loadavg: { start: loadAtStart, end: loadavg() },
     limits: args.limits,
     realtime: { asked: args.realtime, got: realtimeGot },
+    sendSpreadMs: args.spread,
+    tickSpinUs: args.spin,
     pinned: { server: args.serverCpus, load: args.loadCpus },
     errors: [...sipp.errors, ...(sipp.exitCode !== 0 && sipp.stderr ? [sipp.stderr.slice(-500)] : [])],
     machine: machine(),
@@ -117,6 +122,8 @@ function parseArgs(argv: string[]): Args {
     rtpMax: 29999,
     cpuProf: '',
     realtime: 0,
+    spread: 0,
+    spin: 0,
     rtp: 'sink',
     conferenceRate: 0,
   };
@@ -134,6 +141,8 @@ function parseArgs(argv: string[]): Args {
     '--rtp-min': 'rtpMin',
     '--rtp-max': 'rtpMax',
     '--realtime': 'realtime',
+    '--spread': 'spread',
+    '--spin': 'spin',
     '--conference-rate': 'conferenceRate',
   };
   for (let i = 0; i < argv.length; i++) {
@@ -269,6 +278,8 @@ class Rig {
       limits: args.limits,
       prefix: taskset(args.serverCpus),
       realtime: args.realtime,
+      sendSpreadMs: args.spread,
+      tickSpinUs: args.spin,
       addon: addonCopy(),
       ...(args.cpuProf ? { cpuProfDir: path.resolve(args.cpuProf) } : {}),
     });

@@ -20,6 +20,9 @@ export interface ServerProcessOptions {
   prefix?: string[];
   /** SCHED_FIFO priority for the engine thread; 0 = normal scheduling (as `parley serve`). */
   realtime?: number;
+  /** `parley serve --send-spread` (ms) and `--tick-spin` (µs). */
+  sendSpreadMs?: number;
+  tickSpinUs?: number;
   /** A private copy of the native addon to load instead of build/Release's (see host.ts). */
   addon?: string;
   /** Write a V8 CPU profile (.cpuprofile) of the server into this folder when it exits. */
@@ -65,6 +68,8 @@ export class ServerProcess {
       String(o.rtpMax),
       o.limits,
       String(o.realtime ?? 0),
+      String(o.sendSpreadMs ?? 0),
+      String(o.tickSpinUs ?? 0),
     ];
     const argv = [...(o.prefix ?? []), process.execPath, ...nodeArgs];
     const child = spawn(argv[0] ?? process.execPath, argv.slice(1), {

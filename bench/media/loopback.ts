@@ -12,7 +12,7 @@
  * sends were not on time, and the interval figures are void: `load.valid` says so.
  *
  *   npm run bench:loopback -- [--participants 500] [--seconds 60] [--warmup 2] [--rate 8000]
- *     [--talkers 3] [--realtime 0]
+ *     [--talkers 3] [--realtime 0] [--spread 0] [--spin 0]
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -29,10 +29,23 @@ interface Args {
   realtime: number;
   /** Conference mixing rate: 8000 (no resampling for PCMU), 16000 or 48000. */
   rate: number;
+  /** The engine under test spreads each tick's sends over this many ms (MediaEngineOptions.sendSpreadMs). */
+  spread: number;
+  /** Both engines spin this many µs before each tick (MediaEngineOptions.tickSpinUs). */
+  spin: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { participants: 500, seconds: 60, warmup: 2, talkers: 3, realtime: 0, rate: 8000 };
+  const args: Args = {
+    participants: 500,
+    seconds: 60,
+    warmup: 2,
+    talkers: 3,
+    realtime: 0,
+    rate: 8000,
+    spread: 0,
+    spin: 0,
+  };
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i]?.replace(/^--/, '') as keyof Args;
     const value = Number(argv[i + 1]);
@@ -152,13 +165,20 @@ function engineThreadUse(
 }
 
 /** An engine on loopback in `ports`, without RTP timeouts (both sides of this benchmark open one). */
-function openEngine([portMin, portMax]: [number, number], realtime: number): MediaEngine {
+function openEngine(
+  [portMin, portMax]: [number, number],
+  realtime: number,
+  sendSpreadMs = 0,
+  tickSpinUs = 0,
+): MediaEngine {
   return MediaEngine.open({
     address: '127.0.0.1',
     portMin,
     portMax,
     rtpTimeoutMs: 0,
     realtimePriority: realtime,
+    sendSpreadMs,
+    tickSpinUs,
     onEvent: () => {},
   });
 }
@@ -199,7 +219,7 @@ async function loadProcess(): Promise<void> {
       if (m) resolve(m);
       else waiters.push(resolve);
     });
-  const engine = openEngine(portRanges(args.participants).load, args.realtime);
+  const engine = openEngine(portRanges(args.participants).load, args.realtime, 0, args.spin);
   const ids: number[] = [];
   const ports: number[] = [];
   for (let i = 0; i < args.participants; i++) {
@@ -334,7 +354,7 @@ function summarize(list: Participant[], windowS: number, participants: number) {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (![8000, 16000, 48000].includes(args.rate)) throw new Error('--rate must be 8000, 16000 or 48000');
-  const engine = openEngine(portRanges(args.participants).engine, args.realtime);
+  const engine = openEngine(portRanges(args.participants).engine, args.realtime, args.spread, args.spin);
   const child = fork(fileURLToPath(import.meta.url), ['--child', ...process.argv.slice(2)], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -398,6 +418,8 @@ async function main(): Promise<void> {
         seconds: args.seconds,
         codec: 'pcmu',
         conferenceRate: args.rate,
+        sendSpreadMs: args.spread,
+        tickSpinUs: args.spin,
         engineCpuPercent: round(((cpu.user + cpu.system) / 1000 / wall) * 100),
         // Engine thread CPU (receive + tick) per participant per 20 ms tick, and the tick alone.
         engineThreadCpuPercent: thread.cpuPercent,
@@ -416,12 +438,20 @@ async function main(): Promise<void> {
         },
         realtime: after.realtime,
         lateTicks,
+        // What held each late tick up most (see EngineStats.lateTicksBy).
+        lateTicksBy: {
+          overrun: after.lateTicksBy.overrun - before.lateTicksBy.overrun,
+          wake: after.lateTicksBy.wake - before.lateTicksBy.wake,
+          lock: after.lateTicksBy.lock - before.lateTicksBy.lock,
+        },
         ticks: windowTicks,
         // The same window seen by a do-nothing thread at a higher priority (bench/platform/).
         platformProbe: platform,
         maxLateUs: after.maxLateUs,
         // Socket passes cut short so that the tick started on time.
         ioDeferred: after.ioDeferred - before.ioDeferred,
+        // Packets of a spread that had not left by the next tick.
+        sendsOverrun: after.sendsOverrun - before.sendsOverrun,
         tickWorkUs: { last: after.tickWorkLastUs, p99: after.tickWorkP99Us, max: after.tickWorkMaxUs },
         tickCpuUs: { mean: after.tickCpuMeanUs, max: after.tickCpuMaxUs },
         mixUs: { last: conf.mixLastUs, max: conf.mixMaxUs },

@@ -84,6 +84,16 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .option('--drain <seconds>', 'on SIGTERM, how long calls may go on before they are ended', '30')
     .option('--rt-priority <n>', 'real-time priority (1-99) for the media engine thread; 0 = normal', '0')
+    .option(
+      '--send-spread <ms>',
+      "spread each 20 ms tick's outgoing RTP over this many ms (0-15) for steadier packet timing in large conferences, at up to that much added latency; 0 = at once",
+      '0',
+    )
+    .option(
+      '--tick-spin <us>',
+      'the media engine thread spins this many µs (0-5000) before each tick instead of sleeping: fewer late ticks on a busy virtual machine, for that much CPU',
+      '0',
+    )
     .option('--max-calls <n>', 'most concurrent SIP dialogs; more get 503 (default 1000)')
     .option(
       '--max-calls-per-source <n>',

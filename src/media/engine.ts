@@ -60,6 +60,19 @@ export interface MediaEngineOptions {
   ioCoalesceUs?: number;
   /** SCHED_FIFO priority for the engine thread (1–99; needs CAP_SYS_NICE); default 0, normal scheduling. */
   realtimePriority?: number;
+  /**
+   * Each tick's outgoing RTP leaves spread over this many ms after the deadline, in groups one ms
+   * apart, instead of in one burst (default 0, a burst). With hundreds of endpoints a burst makes the
+   * last packets' timing depend on every send before them; a spread keeps each endpoint's packets on
+   * a steady 20 ms beat and smooths the egress, at the cost of up to this much added latency. 0–15.
+   */
+  sendSpreadMs?: number;
+  /**
+   * The engine thread sleeps only until this many µs before each tick and spins the rest (default 0).
+   * An idle CPU can be woken late, on a busy virtual machine host by milliseconds; a running one is
+   * already there. Costs this much CPU per 20 ms tick (1000 µs: 5 % of a core). 0–5000.
+   */
+  tickSpinUs?: number;
   onEvent: (event: MediaEvent) => void;
 }
 
@@ -166,6 +179,13 @@ export interface EngineStats {
   ticks: number;
   lateTicks: number;
   maxLateUs: number;
+  /**
+   * Late ticks by what held them up most: `overrun`, the engine's own work ran past the deadline (a
+   * socket pass or the previous tick, with any preemption while it ran); `wake`, the OS woke the engine
+   * thread late from a sleep (timer, scheduler or hypervisor); `lock`, an API call held the engine
+   * lock. The three add up to `lateTicks`.
+   */
+  lateTicksBy: { overrun: number; wake: number; lock: number };
   elapsedMs: number;
   tickWorkLastUs: number;
   tickWorkMaxUs: number;
@@ -181,8 +201,10 @@ export interface EngineStats {
   datagrams: number;
   recvCalls: number;
   wakeups: number;
-  /** Socket passes cut short because the tick was due (their datagrams were read right after it). */
+  /** Socket passes cut short because the tick or a send slot was due (their datagrams were read right after). */
   ioDeferred: number;
+  /** Packets of a send spread still waiting when the next tick began (then sent at once): the spread is too long. */
+  sendsOverrun: number;
   /** The engine thread got the real-time priority it asked for. */
   realtime: boolean;
   /** Exceptions caught on the engine thread; anything but 0 is a bug worth a report. */
@@ -237,6 +259,8 @@ type NativeMediaEngineCtor = new (
     rtpTimeoutMs: number;
     ioCoalesceUs: number;
     realtimePriority: number;
+    sendSpreadUs: number;
+    tickSpinUs: number;
   },
   onEvents: (events: MediaEvent[]) => void,
 ) => NativeMediaEngine;
@@ -319,6 +343,8 @@ export class MediaEngine {
       rtpTimeoutMs = 30_000,
       ioCoalesceUs = 1000,
       realtimePriority = 0,
+      sendSpreadMs = 0,
+      tickSpinUs = 0,
       onEvent,
     } = options;
     if (typeof address !== 'string') bad('address must be an IPv4 address');
@@ -337,6 +363,10 @@ export class MediaEngine {
       bad('ioCoalesceUs must be an integer between 0 and 10000');
     if (!Number.isInteger(realtimePriority) || realtimePriority < 0 || realtimePriority > 99)
       bad('realtimePriority must be an integer between 0 and 99');
+    if (!(typeof sendSpreadMs === 'number' && sendSpreadMs >= 0 && sendSpreadMs <= 15))
+      bad('sendSpreadMs must be between 0 and 15');
+    if (!Number.isInteger(tickSpinUs) || tickSpinUs < 0 || tickSpinUs > 5000)
+      bad('tickSpinUs must be an integer between 0 and 5000');
     if (typeof onEvent !== 'function') bad('onEvent must be a function');
     this.#onEvent = onEvent;
     const Ctor = nativeCtor();
@@ -350,6 +380,8 @@ export class MediaEngine {
           rtpTimeoutMs,
           ioCoalesceUs,
           realtimePriority,
+          sendSpreadUs: Math.round(sendSpreadMs * 1000),
+          tickSpinUs,
         },
         (events) => this.#dispatch(events),
       );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCodecs, parseRtpPorts, sipLimitsFrom } from '../../src/cli/commands/serve.js';
+import { engineTuningFrom, parseCodecs, parseRtpPorts, sipLimitsFrom } from '../../src/cli/commands/serve.js';
 import { UsageError } from '../../src/cli/io.js';
 
 describe('parley serve options', () => {
@@ -15,6 +15,25 @@ describe('parley serve options', () => {
   it('reads a codec preference list', () => {
     expect(parseCodecs('G722, pcmu')).toEqual(['g722', 'pcmu']);
     expect(() => parseCodecs('pcmu,gsm')).toThrow(/unknown codec "gsm"/);
+  });
+
+  it('reads the media engine thread settings, refusing values out of range', () => {
+    expect(engineTuningFrom({ rtPriority: '0', sendSpread: '0', tickSpin: '0' })).toEqual({
+      realtimePriority: 0,
+      sendSpreadMs: 0,
+      tickSpinUs: 0,
+    });
+    expect(engineTuningFrom({ rtPriority: '10', sendSpread: '8', tickSpin: '1500' })).toEqual({
+      realtimePriority: 10,
+      sendSpreadMs: 8,
+      tickSpinUs: 1500,
+    });
+    const base = { rtPriority: '0', sendSpread: '0', tickSpin: '0' };
+    expect(() => engineTuningFrom({ ...base, sendSpread: '16' })).toThrow(
+      /--send-spread: "16" is not a whole number from 0 to 15/,
+    );
+    expect(() => engineTuningFrom({ ...base, tickSpin: '-1' })).toThrow(/--tick-spin: "-1"/);
+    expect(() => engineTuningFrom({ ...base, rtPriority: '100' })).toThrow(/--rt-priority/);
   });
 
   it('turns the SIP limit flags into guard limits, leaving the rest to the defaults', () => {

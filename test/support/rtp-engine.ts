@@ -1,5 +1,11 @@
 /** Shared set-up for the engine tests: an engine on a random loopback port range and RTP peers joined to it. */
-import { type EndpointConfig, MediaEngine, type MediaEvent, type Routing } from '../../src/media/engine.js';
+import {
+  type EndpointConfig,
+  MediaEngine,
+  type MediaEngineOptions,
+  type MediaEvent,
+  type Routing,
+} from '../../src/media/engine.js';
 import type { CodecName } from '../../src/media/native.js';
 import { goertzel } from './goertzel.js';
 import { RtpPeer } from './rtp-peer.js';
@@ -20,7 +26,9 @@ export interface Harness {
   peers: RtpPeer[];
 }
 
-export function openEngine(options: { lateTickMs?: number; rtpTimeoutMs?: number } = {}): Harness {
+export function openEngine(
+  options: Omit<Partial<MediaEngineOptions>, 'address' | 'portMin' | 'portMax' | 'onEvent'> = {},
+): Harness {
   const events: MediaEvent[] = [];
   // A random window of the ephemeral range; the engine skips ports another test holds.
   const portMin = 40000 + 2 * Math.floor(Math.random() * 8000);

@@ -23,6 +23,8 @@ export interface ServeCliOptions {
   watch: boolean;
   drain: string;
   rtPriority: string;
+  sendSpread: string;
+  tickSpin: string;
   maxCalls?: string;
   maxCallsPerSource?: string;
   sipRate?: string;
@@ -34,6 +36,15 @@ function count(text: string, what: string, min: number, max: number): number {
   if (!Number.isInteger(n) || n < min || n > max)
     throw new UsageError(`${what}: "${text}" is not a whole number from ${min} to ${max}`);
   return n;
+}
+
+/** The media engine's thread settings from --rt-priority, --send-spread and --tick-spin. */
+export function engineTuningFrom(opts: Pick<ServeCliOptions, 'rtPriority' | 'sendSpread' | 'tickSpin'>) {
+  return {
+    realtimePriority: count(opts.rtPriority, '--rt-priority', 0, 99),
+    sendSpreadMs: count(opts.sendSpread, '--send-spread', 0, 15),
+    tickSpinUs: count(opts.tickSpin, '--tick-spin', 0, 5000),
+  };
 }
 
 /** SIP guard limits from the flags that set them; the rest keep their defaults. */
@@ -140,7 +151,7 @@ export async function serveCommand(paths: string[], opts: ServeCliOptions, io: C
   const rtp = parseRtpPorts(opts.rtpPorts);
   const codecs = opts.codecs ? parseCodecs(opts.codecs) : undefined;
   const drainMs = seconds(opts.drain, '--drain') * 1000;
-  const rtPriority = count(opts.rtPriority, '--rt-priority', 0, 99);
+  const tuning = engineTuningFrom(opts);
   const sipLimits = sipLimitsFrom(opts);
   const http = parseHttp(opts, process.env);
   const logger = pino({ level: opts.logLevel, base: undefined });
@@ -160,7 +171,7 @@ export async function serveCommand(paths: string[], opts: ServeCliOptions, io: C
         ...rtp,
         ...(opts.advertise ? { advertise: opts.advertise } : {}),
         latching: opts.latching ?? false,
-        realtimePriority: rtPriority,
+        ...tuning,
       },
       recordings: opts.recordings,
       ...(codecs ? { codecs } : {}),

@@ -177,6 +177,8 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     opts.rtp_timeout_ms = static_cast<int64_t>(int_field(env, o, "rtpTimeoutMs", 0, 3600000, 30000));
     opts.io_coalesce_us = static_cast<int64_t>(int_field(env, o, "ioCoalesceUs", 0, 10000, 1000));
     opts.realtime_priority = int_field(env, o, "realtimePriority", 0, 99, 0);
+    opts.send_spread_us = static_cast<int64_t>(int_field(env, o, "sendSpreadUs", 0, 15000, 0));
+    opts.tick_spin_us = static_cast<int64_t>(int_field(env, o, "tickSpinUs", 0, 5000, 0));
     queue_ = std::make_shared<EventQueue>();
     tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "parley-media-events", 0, 1);
     // The engine does not by itself keep the process alive; sockets of the SIP side do.
@@ -538,6 +540,11 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     o.Set("ticks", static_cast<double>(s.clock.ticks));
     o.Set("lateTicks", static_cast<double>(s.clock.late_ticks));
     o.Set("maxLateUs", static_cast<double>(s.clock.max_late_us));
+    auto by = Napi::Object::New(env);
+    by.Set("overrun", static_cast<double>(s.clock.late_overrun));
+    by.Set("wake", static_cast<double>(s.clock.late_wake));
+    by.Set("lock", static_cast<double>(s.clock.late_lock));
+    o.Set("lateTicksBy", by);
     o.Set("elapsedMs", static_cast<double>(s.clock.elapsed_ns) / 1e6);
     o.Set("tickWorkLastUs", static_cast<double>(s.clock.work_last_us));
     o.Set("tickWorkMaxUs", static_cast<double>(s.clock.work_max_us));
@@ -552,6 +559,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     o.Set("recvCalls", static_cast<double>(s.recv_calls));
     o.Set("wakeups", static_cast<double>(s.wakeups));
     o.Set("ioDeferred", static_cast<double>(s.io_deferred));
+    o.Set("sendsOverrun", static_cast<double>(s.sends_overrun));
     o.Set("realtime", s.realtime);
     o.Set("internalErrors", static_cast<double>(s.internal_errors));
     o.Set("eventsDropped", static_cast<double>(s.events_dropped));

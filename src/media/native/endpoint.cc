@@ -261,13 +261,13 @@ void Endpoint::send_frame(const uint8_t* payload, size_t len) {
     size_t h = write_rtp_header(packet_, sizeof packet_, static_cast<uint8_t>(cfg_.receive.telephone_event_pt),
                                 d.marker, seq_++, dtmf_ts_ + d.ts_offset, ssrc_);
     std::memcpy(packet_ + h, d.payload, sizeof d.payload);
-    send_to(rtp_fd_, cfg_.remote_rtp, packet_, h + sizeof d.payload, false);
+    pending_len_ = h + sizeof d.payload;
     stats_.dtmf_out++;
   } else {
     if (len > sizeof packet_ - 12) len = sizeof packet_ - 12;
     size_t h = write_rtp_header(packet_, sizeof packet_, cfg_.send.payload_type, first_packet_, seq_++, ts_, ssrc_);
     std::memcpy(packet_ + h, payload, len);
-    send_to(rtp_fd_, cfg_.remote_rtp, packet_, h + len, false);
+    pending_len_ = h + len;
     first_packet_ = false;
     stats_.bytes_out += len;
     sent_octets_ += static_cast<uint32_t>(len);
@@ -276,6 +276,12 @@ void Endpoint::send_frame(const uint8_t* payload, size_t len) {
   sent_packets_++;
   sent_since_report_ = true;
   ts_ += frame_ts;
+}
+
+void Endpoint::transmit() {
+  if (pending_len_ == 0) return;
+  if (sends() && cfg_.remote_rtp.sin_port != 0) send_to(rtp_fd_, cfg_.remote_rtp, packet_, pending_len_, false);
+  pending_len_ = 0;
 }
 
 void Endpoint::send_dtmf(char digit, int duration_ms) {

@@ -125,8 +125,12 @@ class Endpoint {
   int rx_rate() const { return stream_ ? stream_->rate() : 8000; }
   std::vector<DtmfEvent> take_dtmf();
 
-  /** Queues this tick's packet: a 20 ms encoded frame, or the RFC 4733 packet while a key is being sent. */
+  /** Builds this tick's packet: a 20 ms encoded frame, or the RFC 4733 packet while a key is being sent.
+      It leaves when transmit() is called; a packet not yet transmitted is replaced by the next one. */
   void send_frame(const uint8_t* payload, size_t len);
+  /** Sends the packet send_frame() built, if any. */
+  void transmit();
+  bool has_pending() const { return pending_len_ != 0; }
   /** Starts sending a key; throws std::invalid_argument without telephone-event or for a bad key. */
   void send_dtmf(char digit, int duration_ms);
   /** Sends the RTCP report when it is due. */
@@ -176,6 +180,7 @@ class Endpoint {
   std::unique_ptr<DtmfSender> dtmf_;
   uint32_t dtmf_ts_ = 0;
   uint8_t packet_[1500];
+  size_t pending_len_ = 0;
 
   // RTCP.
   int64_t next_rtcp_ms_ = 0;

@@ -98,6 +98,7 @@ Engine::Engine(EngineOptions opts, std::shared_ptr<EventQueue> events, std::func
   if (opts_.port_min < 1024 || opts_.port_max > 65535 || opts_.port_min > opts_.port_max)
     throw EngineError("BAD_ARGUMENT", "the RTP port range must lie within 1024-65535 with portMin <= portMax");
   if (opts_.late_tick_us < 0) throw EngineError("BAD_ARGUMENT", "lateTickMs must not be negative");
+  clock_.set_spin(opts_.tick_spin_us * 1000);
   next_port_ = opts_.port_min + (opts_.port_min & 1);
   silence_.assign(kMaxFrame, 0);
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -183,41 +184,81 @@ void Engine::run() {
     realtime_ = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) == 0;
   }
   clock_.start();
+  // Time the engine's own work (socket passes, the last tick) ran past the coming deadline: the part
+  // of a late tick's delay that is not the OS's.
+  int64_t busy_past_deadline = 0;
+  auto worked = [&](int64_t from, int64_t to) {
+    int64_t deadline = clock_.next_deadline();
+    if (to > deadline) busy_past_deadline += to - (from > deadline ? from : deadline);
+  };
   while (running_) {
-    int64_t until = clock_.next_deadline() - monotonic_ns();
-    // Wait for datagrams until half a millisecond before the deadline (epoll counts whole ms),
-    // then sleep to the deadline itself on the absolute clock.
-    int64_t wait_ms = (until - 500'000) / 1'000'000;
+    int64_t now = monotonic_ns();
+    int64_t deadline = clock_.next_deadline();
+    int64_t send_at = pacer_.next_due();
+    if (send_at <= now) {
+      send_due();
+      worked(now, monotonic_ns());
+      continue;
+    }
+    // Wait for datagrams until half a millisecond before the deadline or until the next send slot
+    // (epoll counts whole ms; the last part is slept on the absolute clock).
+    int64_t wake_at = std::min(deadline - 500'000, send_at);
+    int64_t wait_ms = (wake_at - now) / 1'000'000;
     int n = epoll_wait(epoll_fd_, evs, 256, wait_ms >= 1 ? static_cast<int>(wait_ms) : 0);
     if (!running_) break;
     if (n > 0) {
       int64_t io_start = monotonic_ns();
       wakeups_++;
       try {
-        handle_io(evs, n, clock_.next_deadline() - kIoStopBeforeDeadlineNs);
+        handle_io(evs, n, std::min(deadline - kIoStopBeforeDeadlineNs, send_at));
       } catch (const std::exception&) {
         // Input is validated where it enters; an exception here is a bug, which must cost one batch, not the process.
         internal_errors_++;
       }
+      worked(io_start, monotonic_ns());
       // Let datagrams gather for a moment: one pass per millisecond over many sockets costs far fewer
       // wake-ups than one per packet. Arrival times do not suffer: each datagram carries the kernel's.
       int64_t resume = io_start + opts_.io_coalesce_us * 1000;
-      if (resume < clock_.next_deadline() - 500'000) {
+      if (resume < wake_at) {
         timespec ts{static_cast<time_t>(resume / 1'000'000'000), static_cast<long>(resume % 1'000'000'000)};
         clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
       }
     }
-    if (wait_ms >= 1 && clock_.next_deadline() - monotonic_ns() > 500'000) continue;
+    now = monotonic_ns();
+    if (deadline - now > 500'000) {
+      if (send_at < deadline - 500'000) {
+        // A send slot comes before the tick: sleep the last part of the way to it precisely.
+        if (send_at > now && send_at - now < 1'000'000) {
+          timespec ts{static_cast<time_t>(send_at / 1'000'000'000), static_cast<long>(send_at % 1'000'000'000)};
+          clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
+        }
+        continue;
+      }
+      if (wait_ms >= 1) continue;
+    }
     clock_.sleep_until_deadline();
+    int64_t woke = monotonic_ns();
     std::lock_guard<std::mutex> lock(mu_);
-    clock_.begin_tick();
+    clock_.begin_tick(busy_past_deadline, woke);
+    busy_past_deadline = 0;
     try {
       tick();
     } catch (const std::exception&) {
       internal_errors_++;  // as above: one tick lost, the engine keeps its clock
     }
     clock_.end_tick();
+    worked(clock_.tick_started(), monotonic_ns());
   }
+}
+
+void Engine::send_due() {
+  std::lock_guard<std::mutex> lock(mu_);
+  pacer_.send_due(monotonic_ns(), [this](uint32_t id) { transmit(id); });
+}
+
+void Engine::transmit(uint32_t id) {
+  auto it = endpoints_.find(id);  // it may have gone since its packet was built
+  if (it != endpoints_.end()) it->second.ep->transmit();
 }
 
 void Engine::handle_io(const epoll_event* evs, int m, int64_t stop_at_ns) {
@@ -304,6 +345,8 @@ void Engine::disk_run() {
 void Engine::tick() {
   int64_t now = now_ms();
   tick_no_++;
+  // Packets of the last tick that have not left yet go now, before this tick builds the next ones.
+  sends_overrun_ += pacer_.flush([this](uint32_t id) { transmit(id); });
   // 1. Inbound: one frame per endpoint, DTMF, timeouts, RTCP, input taps, into the conferences.
   for (auto& [id, s] : endpoints_) {
     Endpoint& ep = *s.ep;
@@ -369,7 +412,19 @@ void Engine::tick() {
     c.record_tick_time((monotonic_ns() - t0) / 1000, clock_.last_late());
   }
   // 3. Outbound: each endpoint's mix (shared encode) or private audio (own encode), then its taps.
-  for (auto& [id, s] : endpoints_) outbound(id, s, now);
+  for (auto& [id, s] : endpoints_) {
+    outbound(id, s, now);
+    if (s.ep->has_pending()) to_send_.push_back(id);
+  }
+  int64_t spread = opts_.send_spread_us * 1000;
+  int64_t start = clock_.tick_deadline();
+  if (spread > 0) {
+    send_lead_.record(monotonic_ns() - start, clock_.last_late());
+    // The whole window must end well before the next tick.
+    start += send_lead_.lead(18'000'000 - spread);
+  }
+  pacer_.start(start, spread, to_send_);
+  pacer_.send_due(monotonic_ns(), [this](uint32_t id) { transmit(id); });
   // 4. Encoders nobody used for a while go (a group that no longer exists).
   if (tick_no_ % kEncoderIdleTicks == 0) {
     for (auto it = encoders_.begin(); it != encoders_.end();)
@@ -871,6 +926,7 @@ EngineStats Engine::stats() {
   s.recv_calls = recv_calls_;
   s.wakeups = wakeups_;
   s.io_deferred = io_deferred_;
+  s.sends_overrun = sends_overrun_;
   s.realtime = realtime_;
   s.internal_errors = internal_errors_;
   s.events_dropped = events_->dropped();

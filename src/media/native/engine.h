@@ -31,6 +31,7 @@
 #include "media_clock.h"
 #include "player.h"
 #include "recorder.h"
+#include "send_pacer.h"
 
 namespace parley {
 
@@ -55,6 +56,10 @@ struct EngineOptions {
   int64_t io_coalesce_us = 1000;
   /** SCHED_FIFO priority of the engine thread; 0 = normal scheduling. */
   int realtime_priority = 0;
+  /** Outgoing RTP of a tick leaves spread over this long after the deadline (see SendPacer); 0 = at once. */
+  int64_t send_spread_us = 0;
+  /** The engine thread spins this long before each deadline instead of sleeping (MediaClock::set_spin). */
+  int64_t tick_spin_us = 0;
 };
 
 struct EngineStats {
@@ -65,8 +70,10 @@ struct EngineStats {
   uint64_t datagrams;
   uint64_t recv_calls;
   uint64_t wakeups;
-  /** Socket passes cut short because the tick was due; their datagrams were read after it. */
+  /** Socket passes cut short because the tick or a send slot was due; their datagrams were read after it. */
   uint64_t io_deferred;
+  /** Packets of a spread that had not left when the next tick began (sent then, late). */
+  uint64_t sends_overrun;
   /** The engine thread runs with real-time priority. */
   bool realtime;
   /** Exceptions caught on the engine thread (bugs); each cost at most one tick or one socket pass. */
@@ -174,6 +181,9 @@ class Engine {
   void handle_io(const epoll_event* evs, int n, int64_t stop_at_ns);
   void tick();
   void outbound(uint32_t id, EndpointSlot& s, int64_t now_ms);
+  /** Sends the packets whose slot has come (takes the lock). */
+  void send_due();
+  void transmit(uint32_t endpoint_id);
   void emit(EngineEvent e);
   void check_open() const;
   EndpointSlot& endpoint(uint32_t id);
@@ -206,6 +216,10 @@ class Engine {
   uint64_t tick_no_ = 0;
   uint64_t datagrams_ = 0, recv_calls_ = 0;
   uint64_t io_deferred_ = 0;  // socket passes cut short for a tick
+  SendPacer pacer_;
+  SendLead send_lead_;
+  std::vector<uint32_t> to_send_;  // endpoints with a packet built this tick, in send order
+  uint64_t sends_overrun_ = 0;
   std::atomic<uint64_t> wakeups_{0};  // counted outside the lock
   std::vector<int16_t> silence_;
   std::vector<uint32_t> finished_;

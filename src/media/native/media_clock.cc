@@ -26,18 +26,31 @@ void MediaClock::start() {
 }
 
 void MediaClock::sleep_until_deadline() const {
-  timespec ts{static_cast<time_t>(next_ / 1'000'000'000), static_cast<long>(next_ % 1'000'000'000)};
+  int64_t at = next_ - spin_;
+  timespec ts{static_cast<time_t>(at / 1'000'000'000), static_cast<long>(at % 1'000'000'000)};
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+  }
+  while (spin_ > 0 && monotonic_ns() < next_) {
   }
 }
 
-void MediaClock::begin_tick() {
+void MediaClock::begin_tick(int64_t busy_ns, int64_t woke_ns) {
   tick_start_ = monotonic_ns();
   cpu_start_ = thread_cpu_ns();
   int64_t late = tick_start_ - next_;
   if (late > max_late_) max_late_ = late;
   last_late_ = late > late_threshold_;
-  if (last_late_) late_++;
+  if (last_late_) {
+    late_++;
+    int64_t lock = tick_start_ - woke_ns;
+    int64_t wake = late - lock - busy_ns;
+    if (busy_ns >= wake && busy_ns >= lock)
+      late_overrun_++;
+    else if (wake >= lock)
+      late_wake_++;
+    else
+      late_lock_++;
+  }
   ticks_++;
   next_ += period_;
 }
@@ -57,6 +70,9 @@ ClockStats MediaClock::stats() const {
   s.ticks = ticks_;
   s.late_ticks = late_;
   s.max_late_us = max_late_ / 1000;
+  s.late_overrun = late_overrun_;
+  s.late_wake = late_wake_;
+  s.late_lock = late_lock_;
   s.work_last_us = work_last_ / 1000;
   s.work_max_us = work_max_ / 1000;
   s.cpu_last_us = cpu_last_ / 1000;

@@ -19,6 +19,13 @@ struct ClockStats {
   uint64_t late_ticks;
   /** Largest lateness of a tick start seen, in µs. */
   int64_t max_late_us;
+  /** Late ticks by what held them up most: the engine's own work ran past the deadline (a socket pass
+      or the previous tick, including any preemption while it ran), the OS woke the thread late from
+      a sleep (timer, scheduler, hypervisor), or an API call held the engine lock. They add up to
+      late_ticks. */
+  uint64_t late_overrun;
+  uint64_t late_wake;
+  uint64_t late_lock;
   int64_t work_last_us;
   int64_t work_max_us;
   int64_t work_p99_us;
@@ -36,10 +43,20 @@ class MediaClock {
   /** Sets the first deadline to one period from now. */
   void start();
   int64_t next_deadline() const { return next_; }
+  /** The deadline of the tick begun last. */
+  int64_t tick_deadline() const { return next_ - period_; }
   /** Sleeps (clock_nanosleep, TIMER_ABSTIME) until the next deadline; returns early only on signals. */
   void sleep_until_deadline() const;
-  /** Call when the tick's work starts: counts lateness, advances the deadline. */
-  void begin_tick();
+  /** Makes sleep_until_deadline() sleep only until this long before the deadline and spin the rest: a
+      thread whose CPU is idle can be woken late (on a busy virtual machine host, by milliseconds), a
+      running one is already there. Costs this much CPU per tick. */
+  void set_spin(int64_t spin_ns) { spin_ = spin_ns > 0 ? spin_ns : 0; }
+  /** Call when the tick's work starts: counts lateness, advances the deadline. `busy_ns` is how long
+      the engine's own work ran past the deadline, `woke_ns` when the sleep for the deadline returned
+      (monotonic); they say what a late tick waited for. */
+  void begin_tick(int64_t busy_ns, int64_t woke_ns);
+  /** Monotonic time the last tick's work started. */
+  int64_t tick_started() const { return tick_start_; }
   /** Call when the tick's work ends: records its duration. */
   void end_tick();
   ClockStats stats() const;
@@ -51,6 +68,7 @@ class MediaClock {
   static constexpr int kBuckets = 401;  // 0..20 ms in 50 µs steps, then one overflow bucket
   int64_t period_;
   int64_t late_threshold_;
+  int64_t spin_ = 0;
   int64_t first_ = 0;
   int64_t next_ = 0;
   int64_t tick_start_ = 0;
@@ -60,6 +78,9 @@ class MediaClock {
   int64_t cpu_total_ = 0;
   uint64_t ticks_ = 0;
   uint64_t late_ = 0;
+  uint64_t late_overrun_ = 0;
+  uint64_t late_wake_ = 0;
+  uint64_t late_lock_ = 0;
   bool last_late_ = false;
   int64_t max_late_ = 0;
   int64_t work_last_ = 0;

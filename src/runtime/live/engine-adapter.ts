@@ -8,6 +8,8 @@ export interface EngineSettings {
   portMax: number;
   rtpTimeoutMs: number;
   realtimePriority: number;
+  sendSpreadMs: number;
+  tickSpinUs: number;
 }
 
 function routing(r: EngineRouting) {

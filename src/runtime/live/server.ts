@@ -51,6 +51,10 @@ export interface ServerOptions {
     latching?: boolean;
     /** Real-time (SCHED_FIFO) priority of the engine thread, 1–99; 0 (default) leaves it at normal priority. */
     realtimePriority?: number;
+    /** Spread of each tick's outgoing RTP, ms (MediaEngineOptions.sendSpreadMs); default 0. */
+    sendSpreadMs?: number;
+    /** Spin before each tick, µs (MediaEngineOptions.tickSpinUs); default 0. */
+    tickSpinUs?: number;
     /** Seconds without RTP before a call is ended; 0 disables. Default 30. */
     timeoutSeconds?: number;
   };
@@ -128,6 +132,8 @@ export class ParleyServer {
         portMax: options.rtp.portMax,
         rtpTimeoutMs: (options.rtp.timeoutSeconds ?? 30) * 1000,
         realtimePriority: options.rtp.realtimePriority ?? 0,
+        sendSpreadMs: options.rtp.sendSpreadMs ?? 0,
+        tickSpinUs: options.rtp.tickSpinUs ?? 0,
       },
       (event) => port?.onEngineEvent(event),
     );
