@@ -7,7 +7,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 PACKAGES=(
   build-essential pkg-config python3
-  libopus-dev libspeexdsp-dev libspandsp-dev
+  libopus-dev libspeexdsp-dev libspandsp-dev liburing-dev
   sip-tester baresip
   chromium
   espeak-ng sox

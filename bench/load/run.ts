@@ -308,6 +308,10 @@ interface MediaResult {
   memPerParticipantKiB: number;
   lateTicks: number;
   lateTicksWindow: number;
+  /** The window's late ticks by what held them up most (EngineStats.lateTicksBy). */
+  lateTicksWindowBy: { overrun: number; wake: number; lock: number };
+  /** Packets of a send spread that had not left by the next tick, in the window. */
+  sendsOverrun: number;
   maxLateUs: number;
   mixUsP99: number;
   mixUsMax: number;
@@ -411,6 +415,12 @@ async function mediaRun(args: Args, calls: number): Promise<MediaResult> {
       memPerParticipantKiB: Math.round(((rss - idleRss) / calls) * 10) / 10,
       lateTicks,
       lateTicksWindow: s1.engine.lateTicks - s0.engine.lateTicks,
+      lateTicksWindowBy: {
+        overrun: s1.engine.lateTicksBy.overrun - s0.engine.lateTicksBy.overrun,
+        wake: s1.engine.lateTicksBy.wake - s0.engine.lateTicksBy.wake,
+        lock: s1.engine.lateTicksBy.lock - s0.engine.lateTicksBy.lock,
+      },
+      sendsOverrun: s1.engine.sendsOverrun - s0.engine.sendsOverrun,
       maxLateUs: s1.engine.maxLateUs,
       mixUsP99: s1.engine.tickWorkP99Us,
       mixUsMax: s1.engine.tickWorkMaxUs,

@@ -8,14 +8,14 @@ import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-/** Path of the compiled `source`, building it when the source changed. */
-export function buildC(source: string, name: string): string {
+/** Path of the compiled `source` (linked with `libs`), building it when the source changed. */
+export function buildC(source: string, name: string, libs: string[] = []): string {
   const hash = createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 12);
   const binary = path.join(tmpdir(), `parley-${name}-${hash}`);
   if (!existsSync(binary)) {
     // Built under a private name and renamed: a concurrent run never executes half a file.
     const partial = `${binary}.${process.pid}.tmp`;
-    execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-o', partial, source], { stdio: 'inherit' });
+    execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-o', partial, source, ...libs], { stdio: 'inherit' });
     renameSync(partial, binary);
   }
   return binary;

@@ -278,9 +278,9 @@ void Endpoint::send_frame(const uint8_t* payload, size_t len) {
   ts_ += frame_ts;
 }
 
-void Endpoint::transmit() {
+void Endpoint::transmit(UdpSender& out) {
   if (pending_len_ == 0) return;
-  if (sends() && cfg_.remote_rtp.sin_port != 0) send_to(rtp_fd_, cfg_.remote_rtp, packet_, pending_len_, false);
+  if (sends() && cfg_.remote_rtp.sin_port != 0) out.send(rtp_fd_, cfg_.remote_rtp, packet_, pending_len_);
   pending_len_ = 0;
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "udp_sender.h"
 #include "codec.h"
 #include "dtmf_sender.h"
 #include "receive_stream.h"
@@ -128,8 +129,8 @@ class Endpoint {
   /** Builds this tick's packet: a 20 ms encoded frame, or the RFC 4733 packet while a key is being sent.
       It leaves when transmit() is called; a packet not yet transmitted is replaced by the next one. */
   void send_frame(const uint8_t* payload, size_t len);
-  /** Sends the packet send_frame() built, if any. */
-  void transmit();
+  /** Hands the packet send_frame() built, if any, to `out` (which sends it by its next flush). */
+  void transmit(UdpSender& out);
   bool has_pending() const { return pending_len_ != 0; }
   /** Starts sending a key; throws std::invalid_argument without telephone-event or for a bad key. */
   void send_dtmf(char digit, int duration_ms);

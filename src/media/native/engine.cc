@@ -99,6 +99,7 @@ Engine::Engine(EngineOptions opts, std::shared_ptr<EventQueue> events, std::func
     throw EngineError("BAD_ARGUMENT", "the RTP port range must lie within 1024-65535 with portMin <= portMax");
   if (opts_.late_tick_us < 0) throw EngineError("BAD_ARGUMENT", "lateTickMs must not be negative");
   clock_.set_spin(opts_.tick_spin_us * 1000);
+  if (opts_.batch_sends) sender_.open_ring();
   next_port_ = opts_.port_min + (opts_.port_min & 1);
   silence_.assign(kMaxFrame, 0);
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -254,11 +255,13 @@ void Engine::run() {
 void Engine::send_due() {
   std::lock_guard<std::mutex> lock(mu_);
   pacer_.send_due(monotonic_ns(), [this](uint32_t id) { transmit(id); });
+  sender_.flush();
+  sender_.flush();
 }
 
 void Engine::transmit(uint32_t id) {
   auto it = endpoints_.find(id);  // it may have gone since its packet was built
-  if (it != endpoints_.end()) it->second.ep->transmit();
+  if (it != endpoints_.end()) it->second.ep->transmit(sender_);
 }
 
 void Engine::handle_io(const epoll_event* evs, int m, int64_t stop_at_ns) {
@@ -347,6 +350,7 @@ void Engine::tick() {
   tick_no_++;
   // Packets of the last tick that have not left yet go now, before this tick builds the next ones.
   sends_overrun_ += pacer_.flush([this](uint32_t id) { transmit(id); });
+  sender_.flush();
   // 1. Inbound: one frame per endpoint, DTMF, timeouts, RTCP, input taps, into the conferences.
   for (auto& [id, s] : endpoints_) {
     Endpoint& ep = *s.ep;
@@ -927,6 +931,8 @@ EngineStats Engine::stats() {
   s.wakeups = wakeups_;
   s.io_deferred = io_deferred_;
   s.sends_overrun = sends_overrun_;
+  s.batched_sends = sender_.batched();
+  s.send_errors = sender_.errors();
   s.realtime = realtime_;
   s.internal_errors = internal_errors_;
   s.events_dropped = events_->dropped();

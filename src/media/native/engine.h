@@ -60,6 +60,8 @@ struct EngineOptions {
   int64_t send_spread_us = 0;
   /** The engine thread spins this long before each deadline instead of sleeping (MediaClock::set_spin). */
   int64_t tick_spin_us = 0;
+  /** Hand each tick's RTP to the kernel in io_uring batches where the kernel allows it (UdpSender). */
+  bool batch_sends = true;
 };
 
 struct EngineStats {
@@ -74,6 +76,10 @@ struct EngineStats {
   uint64_t io_deferred;
   /** Packets of a spread that had not left when the next tick began (sent then, late). */
   uint64_t sends_overrun;
+  /** RTP goes to the kernel in batches through io_uring (else one sendto per packet). */
+  bool batched_sends;
+  /** RTP datagrams the kernel refused. */
+  uint64_t send_errors;
   /** The engine thread runs with real-time priority. */
   bool realtime;
   /** Exceptions caught on the engine thread (bugs); each cost at most one tick or one socket pass. */
@@ -217,6 +223,7 @@ class Engine {
   uint64_t datagrams_ = 0, recv_calls_ = 0;
   uint64_t io_deferred_ = 0;  // socket passes cut short for a tick
   SendPacer pacer_;
+  UdpSender sender_;
   SendLead send_lead_;
   std::vector<uint32_t> to_send_;  // endpoints with a packet built this tick, in send order
   uint64_t sends_overrun_ = 0;

@@ -8,6 +8,7 @@ for lib in "$@"; do
       opus) pkg=libopus-dev ;;
       speexdsp) pkg=libspeexdsp-dev ;;
       spandsp) pkg=libspandsp-dev ;;
+      liburing) pkg=liburing-dev ;;
       *) pkg="the development package of $lib" ;;
     esac
     echo "parley: the native media engine needs $lib; install it with: apt-get install $pkg" >&2
