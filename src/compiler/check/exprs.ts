@@ -51,10 +51,10 @@ export interface Scope {
   /** The same names as a set, when the caller made it once for many checks. */
   allowedSet?: ReadonlySet<string>;
   /**
-   * Describes the place for "only available in ..." messages, e.g. `an entry action`; a
-   * function when it is worth building only for a message (one scope per handler).
+   * Describes the place for "only available in ..." messages, e.g. `an entry action`; for the
+   * scopes made per state and per handler, what to build it from, only when a message needs it.
    */
-  place: string | (() => string);
+  place: string | { entryOf: string } | { handlerOf: string };
   /** Message for a name that is not allowed; defaults to the flow rules. */
   explain?: (name: string) => string | undefined;
   /** Every `vars.*` name something declares or sets; when given, other `vars.X` reads are warned about. */
@@ -82,7 +82,7 @@ export function checkSource(ctx: CheckContext, unit: Unit, src: Source, scope: S
     if (allowed.has(id)) continue;
     const offset = identifierOffset(src, id);
     const at = ctx.positionIn(unit, src.path, src.value, offset);
-    const place = typeof scope.place === 'function' ? scope.place() : scope.place;
+    const place = placeText(scope.place);
     const explained = scope.explain?.(id) ?? explainFlow(id, place);
     if (explained) {
       ctx.report(unit, src.path, 'variable-out-of-scope', explained, { at });
@@ -164,6 +164,13 @@ export function declaredVars(ctx: CheckContext): Set<string> {
   return out;
 }
 
+function placeText(place: Scope['place']): string {
+  if (typeof place === 'string') return place;
+  return 'entryOf' in place
+    ? `the entry actions of state "${place.entryOf}"`
+    : `a handler of "${place.handlerOf}"`;
+}
+
 function explainFlow(id: string, place: string): string | undefined {
   const events = EVENT_VARIABLES[id];
   if (events) return `"${id}" is only available in handlers of ${events.join(', ')}, not in ${place}`;
@@ -186,48 +193,42 @@ function isObject(v: unknown): v is Record<string, unknown> {
 export function actionSources(a: FlowAction): Source[] {
   const out: Source[] = [];
   const v = a.value;
-  const tpl = (value: unknown, path: NodePath) => {
-    if (typeof value === 'string') out.push({ kind: 'template', value, path });
-  };
-  const field = (obj: unknown, key: string) => {
-    if (isObject(obj)) tpl(obj[key], [...a.path, key]);
-  };
   switch (a.type) {
     case 'say':
     case 'send':
-      if (typeof v === 'string') tpl(v, a.path);
-      else field(v, 'text');
+      if (typeof v === 'string') template(out, v, a.path);
+      else field(out, v, 'text', a.path);
       break;
     case 'log':
     case 'unlink':
-      tpl(v, a.path);
+      template(out, v, a.path);
       break;
     case 'play':
-      field(v, 'url');
+      field(out, v, 'url', a.path);
       break;
     case 'collect':
       if (isObject(v) && isObject(v.prompt)) {
         const p = v.prompt;
         const base = [...a.path, 'prompt'];
-        if (typeof p.say === 'string') tpl(p.say, [...base, 'say']);
-        else if (isObject(p.say)) tpl(p.say.text, [...base, 'say', 'text']);
-        if (isObject(p.play)) tpl(p.play.url, [...base, 'play', 'url']);
+        if (typeof p.say === 'string') template(out, p.say, [...base, 'say']);
+        else if (isObject(p.say)) template(out, p.say.text, [...base, 'say', 'text']);
+        if (isObject(p.play)) template(out, p.play.url, [...base, 'play', 'url']);
       }
       break;
     case 'join':
-      field(v, 'conference');
+      field(out, v, 'conference', a.path);
       break;
     case 'record':
-      field(v, 'file');
+      field(out, v, 'file', a.path);
       break;
     case 'dial':
-      for (const k of ['to', 'from', 'conference']) field(v, k);
+      for (const k of ['to', 'from', 'conference']) field(out, v, k, a.path);
       if (isObject(v) && isObject(v.vars)) {
-        for (const [k, x] of Object.entries(v.vars)) tpl(x, [...a.path, 'vars', k]);
+        for (const [k, x] of Object.entries(v.vars)) template(out, x, [...a.path, 'vars', k]);
       }
       break;
     case 'link':
-      field(v, 'conference');
+      field(out, v, 'conference', a.path);
       break;
     case 'respond':
       if (isObject(v) && 'body' in v) leaves(v.body, [...a.path, 'body'], out);
@@ -243,6 +244,16 @@ export function actionSources(a: FlowAction): Source[] {
       break;
   }
   return out;
+}
+
+/** A string value is a template at `path`; anything else holds none. */
+function template(out: Source[], value: unknown, path: NodePath): void {
+  if (typeof value === 'string') out.push({ kind: 'template', value, path });
+}
+
+/** The template in `obj[key]`, when `obj` is an object; its path is `base` + key. */
+function field(out: Source[], obj: unknown, key: string, base: NodePath): void {
+  if (isObject(obj)) template(out, obj[key], [...base, key]);
 }
 
 /** String leaves of a JSON value are templates. */
@@ -276,7 +287,7 @@ export function checkFlowExpressions(ctx: CheckContext): void {
       const entryScope: Scope = {
         allowed: FLOW_ROOTS,
         allowedSet: FLOW_ROOT_SET,
-        place: () => `the entry actions of state "${s.name}"`,
+        place: { entryOf: s.name },
         knownVars,
       };
       for (const a of s.entry) for (const src of actionSources(a)) checkSource(ctx, unit, src, entryScope);
@@ -285,7 +296,7 @@ export function checkFlowExpressions(ctx: CheckContext): void {
         const noParticipant = flow.kind === 'conference' && NO_PARTICIPANT_EVENTS.has(h.event);
         const scope: Scope = {
           ...rootsOf(h.event, noParticipant),
-          place: () => `a handler of "${h.event}"`,
+          place: { handlerOf: h.event },
           knownVars,
         };
         if (noParticipant) {

@@ -3,6 +3,7 @@
  * actions may appear, and retry loops that could spin without a bound.
  */
 import { BUILTIN_TARGETS, CONFERENCE_EVENTS, PARTICIPANT_EVENTS } from '../ast.js';
+import type { NodePath } from '../diagnostics.js';
 import { isDuration, parseDuration } from '../duration.js';
 import { memberReferences, parseExpression } from '../expr.js';
 import {
@@ -181,44 +182,78 @@ function checkEvents(ctx: CheckContext, { unit, flow }: FlowEntry, notified: Rea
   for (const s of flow.states) {
     for (const h of s.handlers) {
       const ev = h.event;
-      const report = (code: string, message: string, severity: 'error' | 'warning' = 'error') =>
-        ctx.report(unit, h.path, code, message, { key: true, severity });
       const keys = dtmfKeys(ev);
       if (keys !== undefined) {
-        if (!builtinSet.has('dtmf')) report('invalid-event', `"${ev}" is not an event of ${kindName} flows`);
+        if (!builtinSet.has('dtmf'))
+          eventProblem(ctx, unit, h.path, 'invalid-event', `"${ev}" is not an event of ${kindName} flows`);
         else if (!/^[0-9*#A-D]+$/.test(keys)) {
-          report('bad-dtmf', `DTMF keys "${keys}" may only contain 0-9, *, # and A-D`);
+          eventProblem(
+            ctx,
+            unit,
+            h.path,
+            'bad-dtmf',
+            `DTMF keys "${keys}" may only contain 0-9, *, # and A-D`,
+          );
         }
         continue;
       }
       const after = afterDuration(ev);
       if (after !== undefined || ev === 'after') {
         if (after === undefined || !isDuration(after)) {
-          report('bad-after', `"${ev}": expected "after <duration>", e.g. "after 30s"`);
+          eventProblem(
+            ctx,
+            unit,
+            h.path,
+            'bad-after',
+            `"${ev}": expected "after <duration>", e.g. "after 30s"`,
+          );
         } else if (parseDuration(after) <= 0) {
-          report('bad-after', `"${ev}": the delay must be longer than zero`);
+          eventProblem(ctx, unit, h.path, 'bad-after', `"${ev}": the delay must be longer than zero`);
         }
         continue;
       }
       if (builtinSet.has(ev)) continue;
       if (ALL_BUILTIN_EVENTS.has(ev)) {
-        report('invalid-event', `"${ev}" is not an event of ${kindName} flows`);
+        eventProblem(ctx, unit, h.path, 'invalid-event', `"${ev}" is not an event of ${kindName} flows`);
         continue;
       }
       if (notified.has(ev)) continue;
       const close = suggest(ev, builtin);
       if (!CUSTOM_EVENT.test(ev)) {
-        report(
+        eventProblem(
+          ctx,
+          unit,
+          h.path,
           'invalid-event',
           `unknown event "${ev}"${meanSuffix(close)} (custom events are lower-case words joined by "-")`,
         );
         continue;
       }
-      if (close !== undefined) report('invalid-event', `unknown event "${ev}"${meanSuffix(close)}`);
+      if (close !== undefined)
+        eventProblem(ctx, unit, h.path, 'invalid-event', `unknown event "${ev}"${meanSuffix(close)}`);
       else if (!ctx.options.partial)
-        report('unraised-event', `no "notify" raises the custom event "${ev}"`, 'warning');
+        eventProblem(
+          ctx,
+          unit,
+          h.path,
+          'unraised-event',
+          `no "notify" raises the custom event "${ev}"`,
+          'warning',
+        );
     }
   }
+}
+
+/** A problem with a handler's event, reported at its key. */
+function eventProblem(
+  ctx: CheckContext,
+  unit: FlowEntry['unit'],
+  path: NodePath,
+  code: string,
+  message: string,
+  severity: 'error' | 'warning' = 'error',
+): void {
+  ctx.report(unit, path, code, message, { key: true, severity });
 }
 
 function checkActionPlaces(ctx: CheckContext, { unit, flow }: FlowEntry): void {
