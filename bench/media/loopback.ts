@@ -452,8 +452,8 @@ async function main(): Promise<void> {
         ioDeferred: after.ioDeferred - before.ioDeferred,
         // Packets of a spread that had not left by the next tick.
         sendsOverrun: after.sendsOverrun - before.sendsOverrun,
-        // RTP handed to the kernel in io_uring batches (else one sendto per packet), and refused datagrams.
-        batchedSends: after.batchedSends,
+        // RTP sent in io_uring batches (else one sendto per packet), and refused sends.
+        ioUring: after.ioUring,
         sendErrors: after.sendErrors - before.sendErrors,
         tickWorkUs: { last: after.tickWorkLastUs, p99: after.tickWorkP99Us, max: after.tickWorkMaxUs },
         tickCpuUs: { mean: after.tickCpuMeanUs, max: after.tickCpuMaxUs },

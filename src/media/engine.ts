@@ -74,11 +74,11 @@ export interface MediaEngineOptions {
    */
   tickSpinUs?: number;
   /**
-   * Hand each tick's RTP to the kernel in one io_uring batch instead of one sendto per packet
+   * Hand each tick's RTP to the kernel in io_uring batches instead of one sendto per packet
    * (default true; about half the cost per packet on a virtual machine). Where the kernel refuses
-   * io_uring, the engine sends packet by packet anyway: `engineStats().batchedSends` tells.
+   * io_uring, the engine sends packet by packet anyway: `engineStats().ioUring` tells.
    */
-  batchSends?: boolean;
+  ioUring?: boolean;
   onEvent: (event: MediaEvent) => void;
 }
 
@@ -211,8 +211,8 @@ export interface EngineStats {
   ioDeferred: number;
   /** Packets of a send spread still waiting when the next tick began (then sent at once): the spread is too long. */
   sendsOverrun: number;
-  /** RTP goes to the kernel in batches through io_uring; false where io_uring is refused (one sendto per packet). */
-  batchedSends: boolean;
+  /** RTP is sent in io_uring batches; false where io_uring is refused or turned off (one sendto per packet). */
+  ioUring: boolean;
   /** RTP datagrams the kernel refused (full socket buffer, unreachable peer): each cost that packet only. */
   sendErrors: number;
   /** The engine thread got the real-time priority it asked for. */
@@ -271,7 +271,7 @@ type NativeMediaEngineCtor = new (
     realtimePriority: number;
     sendSpreadUs: number;
     tickSpinUs: number;
-    batchSends: boolean;
+    ioUring: boolean;
   },
   onEvents: (events: MediaEvent[]) => void,
 ) => NativeMediaEngine;
@@ -356,7 +356,7 @@ export class MediaEngine {
       realtimePriority = 0,
       sendSpreadMs = 0,
       tickSpinUs = 0,
-      batchSends = true,
+      ioUring = true,
       onEvent,
     } = options;
     if (typeof address !== 'string') bad('address must be an IPv4 address');
@@ -379,7 +379,7 @@ export class MediaEngine {
       bad('sendSpreadMs must be between 0 and 15');
     if (!Number.isInteger(tickSpinUs) || tickSpinUs < 0 || tickSpinUs > 5000)
       bad('tickSpinUs must be an integer between 0 and 5000');
-    if (typeof batchSends !== 'boolean') bad('batchSends must be a boolean');
+    if (typeof ioUring !== 'boolean') bad('ioUring must be a boolean');
     if (typeof onEvent !== 'function') bad('onEvent must be a function');
     this.#onEvent = onEvent;
     const Ctor = nativeCtor();
@@ -395,7 +395,7 @@ export class MediaEngine {
           realtimePriority,
           sendSpreadUs: Math.round(sendSpreadMs * 1000),
           tickSpinUs,
-          batchSends,
+          ioUring,
         },
         (events) => this.#dispatch(events),
       );

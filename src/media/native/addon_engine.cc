@@ -179,9 +179,9 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     opts.realtime_priority = int_field(env, o, "realtimePriority", 0, 99, 0);
     opts.send_spread_us = static_cast<int64_t>(int_field(env, o, "sendSpreadUs", 0, 15000, 0));
     opts.tick_spin_us = static_cast<int64_t>(int_field(env, o, "tickSpinUs", 0, 5000, 0));
-    Napi::Value batch = o.Get("batchSends");
-    if (!batch.IsUndefined() && !batch.IsBoolean()) bad(env, "batchSends must be a boolean");
-    opts.batch_sends = batch.IsUndefined() || batch.As<Napi::Boolean>().Value();
+    Napi::Value uring = o.Get("ioUring");
+    if (!uring.IsUndefined() && !uring.IsBoolean()) bad(env, "ioUring must be a boolean");
+    opts.io_uring = uring.IsUndefined() || uring.As<Napi::Boolean>().Value();
     queue_ = std::make_shared<EventQueue>();
     tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "parley-media-events", 0, 1);
     // The engine does not by itself keep the process alive; sockets of the SIP side do.
@@ -563,7 +563,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     o.Set("wakeups", static_cast<double>(s.wakeups));
     o.Set("ioDeferred", static_cast<double>(s.io_deferred));
     o.Set("sendsOverrun", static_cast<double>(s.sends_overrun));
-    o.Set("batchedSends", s.batched_sends);
+    o.Set("ioUring", s.io_uring);
     o.Set("sendErrors", static_cast<double>(s.send_errors));
     o.Set("realtime", s.realtime);
     o.Set("internalErrors", static_cast<double>(s.internal_errors));

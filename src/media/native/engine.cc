@@ -99,7 +99,7 @@ Engine::Engine(EngineOptions opts, std::shared_ptr<EventQueue> events, std::func
     throw EngineError("BAD_ARGUMENT", "the RTP port range must lie within 1024-65535 with portMin <= portMax");
   if (opts_.late_tick_us < 0) throw EngineError("BAD_ARGUMENT", "lateTickMs must not be negative");
   clock_.set_spin(opts_.tick_spin_us * 1000);
-  if (opts_.batch_sends) sender_.open_ring();
+  if (opts_.io_uring) sender_.open_ring();
   next_port_ = opts_.port_min + (opts_.port_min & 1);
   silence_.assign(kMaxFrame, 0);
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -931,7 +931,7 @@ EngineStats Engine::stats() {
   s.wakeups = wakeups_;
   s.io_deferred = io_deferred_;
   s.sends_overrun = sends_overrun_;
-  s.batched_sends = sender_.batched();
+  s.io_uring = sender_.batched();
   s.send_errors = sender_.errors();
   s.realtime = realtime_;
   s.internal_errors = internal_errors_;

@@ -60,8 +60,8 @@ struct EngineOptions {
   int64_t send_spread_us = 0;
   /** The engine thread spins this long before each deadline instead of sleeping (MediaClock::set_spin). */
   int64_t tick_spin_us = 0;
-  /** Hand each tick's RTP to the kernel in io_uring batches where the kernel allows it (UdpSender). */
-  bool batch_sends = true;
+  /** Send each tick's RTP in io_uring batches where the kernel allows it (UdpSender). */
+  bool io_uring = true;
 };
 
 struct EngineStats {
@@ -76,8 +76,8 @@ struct EngineStats {
   uint64_t io_deferred;
   /** Packets of a spread that had not left when the next tick began (sent then, late). */
   uint64_t sends_overrun;
-  /** RTP goes to the kernel in batches through io_uring (else one sendto per packet). */
-  bool batched_sends;
+  /** RTP is sent in io_uring batches (else one sendto per packet). */
+  bool io_uring;
   /** RTP datagrams the kernel refused. */
   uint64_t send_errors;
   /** The engine thread runs with real-time priority. */
