@@ -216,7 +216,9 @@ function checks(get: () => Scenario): void {
     for (const [user, f] of s.figures) {
       // Calls use rtcp-mux, one port each; the kernel may drop some of the spray under load.
       expect(f.discardedSource, `${user}\n${why(s)}`).toBeGreaterThan(0.5 * s.perPort);
-      expect(f.discardedSource, `${user}\n${why(s)}`).toBeLessThanOrEqual(s.perPort);
+      // A round sent just before the first snapshot may still sit in the socket and be read (and
+      // counted) after it, while the sprayer counted it before: two rounds of slack.
+      expect(f.discardedSource, `${user}\n${why(s)}`).toBeLessThanOrEqual(s.perPort + 2 * s.sprayer.perRound);
       // 50 packets a second from the caller itself; the sprayer alone sends 150 a second per port.
       expect(f.packetsIn, `${user}\n${why(s)}`).toBeLessThan(seconds * 50 * 1.2 + 20);
       expect(f.packetsIn, `${user}\n${why(s)}`).toBeGreaterThan(seconds * 50 * 0.8);

@@ -72,6 +72,10 @@ export class RtpSprayer {
   /** Datagrams sent to each port. */
   readonly sentTo = new Map<number, number>();
   readonly receivedFrom: string[] = [];
+  /** Datagrams one round sends to each port. */
+  get perRound(): number {
+    return this.sockets.length;
+  }
   mode: SprayMode = 'random';
   #timer: NodeJS.Timeout | undefined;
   #round = 0;
