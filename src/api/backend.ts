@@ -22,6 +22,8 @@ export interface LegMedia {
 export interface EngineFigures {
   ticks: number;
   lateTicks: number;
+  /** Late ticks by what held them up (EngineStats.lateTicksBy); they add up to lateTicks. */
+  lateTicksBy: { overrun: number; wake: number; lock: number };
   tickWorkLastUs: number;
   tickWorkMaxUs: number;
   endpoints: number;

@@ -154,6 +154,7 @@ function liveBackend(o: ControlPlaneOptions, config: ConfigStore): ApiBackend {
       return {
         ticks: e.ticks,
         lateTicks: e.lateTicks,
+        lateTicksBy: { ...e.lateTicksBy },
         tickWorkLastUs: e.tickWorkLastUs,
         tickWorkMaxUs: e.tickWorkMaxUs,
         endpoints: e.endpoints,

@@ -15,6 +15,8 @@ export class Metrics {
   private readonly calls: Counter<'outcome'>;
   private readonly reloads: Counter<'result'>;
   private readonly lateTicks: Counter;
+  private readonly lateTicksByCause: Counter<'cause'>;
+  private readonly lastLateBy = { overrun: 0, wake: 0, lock: 0 };
   private readonly events: Counter<'type'>;
   private lastLate = 0;
 
@@ -53,6 +55,26 @@ export class Metrics {
         this.lastLate = f.lateTicks;
       },
     });
+    this.lateTicksByCause = new Counter({
+      name: 'parley_mix_late_ticks_by_cause_total',
+      help:
+        "Late media clock ticks by what held them up: overrun (the engine's own work ran past the deadline), " +
+        'wake (the OS woke the idle engine thread late: host or hypervisor), lock (an API call held the engine)',
+      labelNames: ['cause'],
+      registers: [registry],
+      collect: () => {
+        const f = figures();
+        if (!f) return;
+        for (const cause of ['overrun', 'wake', 'lock'] as const) {
+          const now = f.lateTicksBy[cause];
+          if (now > this.lastLateBy[cause])
+            this.lateTicksByCause.inc({ cause }, now - this.lastLateBy[cause]);
+          this.lastLateBy[cause] = now;
+        }
+      },
+    });
+    // Every cause shows from the first scrape, at 0 until it happens, so that rates can be taken.
+    for (const cause of ['overrun', 'wake', 'lock']) this.lateTicksByCause.inc({ cause }, 0);
     new Gauge({
       name: 'parley_calls_active',
       help: 'Calls with a running flow',
