@@ -211,6 +211,8 @@ export interface EngineStats {
   ioDeferred: number;
   /** Packets of a send spread still waiting when the next tick began (then sent at once): the spread is too long. */
   sendsOverrun: number;
+  /** Packets built but not yet handed to the kernel (waiting for their slot in a spread); 0 between ticks without one. */
+  sendsWaiting: number;
   /** RTP is sent in io_uring batches; false where io_uring is refused or turned off (one sendto per packet). */
   ioUring: boolean;
   /** RTP datagrams the kernel refused (full socket buffer, unreachable peer): each cost that packet only. */

@@ -563,6 +563,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     o.Set("wakeups", static_cast<double>(s.wakeups));
     o.Set("ioDeferred", static_cast<double>(s.io_deferred));
     o.Set("sendsOverrun", static_cast<double>(s.sends_overrun));
+    o.Set("sendsWaiting", static_cast<double>(s.sends_waiting));
     o.Set("ioUring", s.io_uring);
     o.Set("sendErrors", static_cast<double>(s.send_errors));
     o.Set("realtime", s.realtime);

@@ -256,7 +256,6 @@ void Engine::send_due() {
   std::lock_guard<std::mutex> lock(mu_);
   pacer_.send_due(monotonic_ns(), [this](uint32_t id) { transmit(id); });
   sender_.flush();
-  sender_.flush();
 }
 
 void Engine::transmit(uint32_t id) {
@@ -429,6 +428,7 @@ void Engine::tick() {
   }
   pacer_.start(start, spread, to_send_);
   pacer_.send_due(monotonic_ns(), [this](uint32_t id) { transmit(id); });
+  sender_.flush();
   // 4. Encoders nobody used for a while go (a group that no longer exists).
   if (tick_no_ % kEncoderIdleTicks == 0) {
     for (auto it = encoders_.begin(); it != encoders_.end();)
@@ -931,6 +931,7 @@ EngineStats Engine::stats() {
   s.wakeups = wakeups_;
   s.io_deferred = io_deferred_;
   s.sends_overrun = sends_overrun_;
+  s.sends_waiting = pacer_.waiting() + sender_.queued();
   s.io_uring = sender_.batched();
   s.send_errors = sender_.errors();
   s.realtime = realtime_;

@@ -76,6 +76,8 @@ struct EngineStats {
   uint64_t io_deferred;
   /** Packets of a spread that had not left when the next tick began (sent then, late). */
   uint64_t sends_overrun;
+  /** Packets built but not yet handed to the kernel: 0 between ticks without a spread. */
+  uint64_t sends_waiting;
   /** RTP is sent in io_uring batches (else one sendto per packet). */
   bool io_uring;
   /** RTP datagrams the kernel refused. */

@@ -29,6 +29,9 @@ class SendPacer {
     if (groups_ < 1) groups_ = 1;
   }
 
+  /** Packets not yet sent. */
+  size_t waiting() const { return ids_.size() - next_; }
+
   /** When the next send is due (monotonic ns), or kNever. */
   int64_t next_due() const { return next_ < ids_.size() ? slot(next_) : kNever; }
 

@@ -28,6 +28,8 @@ class UdpSender {
   bool batched() const { return ring_ok_; }
   /** Queues one datagram; `data` and `to` must stay valid until flush(). */
   void send(int fd, const sockaddr_in& to, const uint8_t* data, size_t len);
+  /** Datagrams queued and not yet handed to the kernel. */
+  unsigned queued() const { return queued_; }
   /** Sends what is queued and waits until the kernel took it. */
   void flush();
   /** Datagrams the kernel refused (full socket buffer, unreachable peer): each costs that packet only. */
