@@ -61,8 +61,9 @@ export interface MediaEngineOptions {
   /** SCHED_FIFO priority for the engine thread (1–99; needs CAP_SYS_NICE); default 0, normal scheduling. */
   realtimePriority?: number;
   /**
-   * Each tick's outgoing RTP leaves spread over this many ms after the deadline, in groups one ms
-   * apart, instead of in one burst (default 0, a burst). With hundreds of endpoints a burst makes the
+   * Each tick's outgoing RTP leaves spread over this many ms, in groups one ms apart from the moment
+   * the tick's mix is surely done (the latest of the last seconds' ticks), instead of in one burst
+   * right after the mix (default 0, a burst). With hundreds of endpoints a burst makes the
    * last packets' timing depend on every send before them; a spread keeps each endpoint's packets on
    * a steady 20 ms beat and smooths the egress, at the cost of up to this much added latency. 0–15.
    */
