@@ -201,24 +201,31 @@ function tone(freq: number, amplitude: number): Int16Array {
   return pcm;
 }
 
+/** Messages from `source` in arrival order: each call of the returned function takes the next one. */
+function mailbox<T>(source: {
+  on(event: 'message', listener: (m: unknown) => void): unknown;
+}): () => Promise<T> {
+  const inbox: T[] = [];
+  const waiters: Array<(m: T) => void> = [];
+  source.on('message', (m) => {
+    const w = waiters.shift();
+    if (w) w(m as T);
+    else inbox.push(m as T);
+  });
+  return () =>
+    new Promise<T>((resolve) => {
+      const m = inbox.shift();
+      if (m) resolve(m);
+      else waiters.push(resolve);
+    });
+}
+
 // ───────────────────────────── the load process (child) ─────────────────────────────
 
 async function loadProcess(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const send = (msg: FromChild) => process.send?.(msg);
-  const inbox: ToChild[] = [];
-  const waiters: Array<(m: ToChild) => void> = [];
-  process.on('message', (m) => {
-    const w = waiters.shift();
-    if (w) w(m as ToChild);
-    else inbox.push(m as ToChild);
-  });
-  const next = () =>
-    new Promise<ToChild>((resolve) => {
-      const m = inbox.shift();
-      if (m) resolve(m);
-      else waiters.push(resolve);
-    });
+  const next = mailbox<ToChild>(process);
   const engine = openEngine(portRanges(args.participants).load, args.realtime, 0, args.spin);
   const ids: number[] = [];
   const ports: number[] = [];
@@ -300,25 +307,14 @@ async function loadProcess(): Promise<void> {
 // ───────────────────────────── the engine under test (parent) ─────────────────────────────
 
 function receiver(child: ChildProcess): () => Promise<FromChild> {
-  const inbox: FromChild[] = [];
-  const waiters: Array<(m: FromChild) => void> = [];
-  child.on('message', (m) => {
-    const w = waiters.shift();
-    if (w) w(m as FromChild);
-    else inbox.push(m as FromChild);
-  });
+  const next = mailbox<FromChild>(child);
   child.on('exit', (code) => {
     if (code !== 0) {
       console.error(`load process exited with ${code}`);
       process.exit(1);
     }
   });
-  return () =>
-    new Promise<FromChild>((resolve) => {
-      const m = inbox.shift();
-      if (m) resolve(m);
-      else waiters.push(resolve);
-    });
+  return next;
 }
 
 function summarize(list: Participant[], windowS: number, participants: number) {

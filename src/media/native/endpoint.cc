@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -240,13 +239,9 @@ std::vector<DtmfEvent> Endpoint::take_dtmf() {
   return stream_->take_dtmf();
 }
 
-void Endpoint::send_to(int fd, const sockaddr_in& to, const uint8_t* data, size_t len, bool rtcp) {
-  ssize_t n;
-  do {
-    n = ::sendto(fd, data, len, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to), sizeof to);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return;  // A full socket buffer or an unreachable peer costs this packet only.
-  if (rtcp) stats_.rtcp_out++;
+void Endpoint::send_rtcp(int fd, const sockaddr_in& to, size_t len) {
+  // A full socket buffer or an unreachable peer costs this report only.
+  if (send_datagram(fd, to, rtcp_buf_, len)) stats_.rtcp_out++;
 }
 
 void Endpoint::send_frame(const uint8_t* payload, size_t len) {
@@ -311,9 +306,9 @@ void Endpoint::maybe_send_rtcp(int64_t now_ms) {
   sent_since_report_ = false;
   if (n == 0) return;
   if (rtcp_mux()) {
-    if (cfg_.remote_rtp.sin_port != 0) send_to(rtp_fd_, cfg_.remote_rtp, rtcp_buf_, n, true);
+    if (cfg_.remote_rtp.sin_port != 0) send_rtcp(rtp_fd_, cfg_.remote_rtp, n);
   }
-  else if (cfg_.remote_rtcp.sin_port != 0) send_to(rtcp_fd_, cfg_.remote_rtcp, rtcp_buf_, n, true);
+  else if (cfg_.remote_rtcp.sin_port != 0) send_rtcp(rtcp_fd_, cfg_.remote_rtcp, n);
 }
 
 bool Endpoint::timed_out(int64_t now_ms, int64_t timeout_ms) {

@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "udp_sender.h"
 #include "codec.h"
 #include "dtmf_sender.h"
 #include "receive_stream.h"
+#include "udp_sender.h"
 
 namespace parley {
 
@@ -148,7 +148,8 @@ class Endpoint {
   bool source_ok(const sockaddr_in& from, bool rtcp) const;
   void on_rtcp(const uint8_t* data, size_t len, int64_t now_ms);
   bool latch_candidate(const uint8_t* data, size_t len, const sockaddr_in& from);
-  void send_to(int fd, const sockaddr_in& to, const uint8_t* data, size_t len, bool rtcp);
+  /** Sends the report built in rtcp_buf_. */
+  void send_rtcp(int fd, const sockaddr_in& to, size_t len);
 
   uint32_t id_;
   int rtp_fd_, rtcp_fd_, port_;

@@ -254,6 +254,10 @@ void Engine::run() {
 
 void Engine::send_due() {
   std::lock_guard<std::mutex> lock(mu_);
+  send_due_locked();
+}
+
+void Engine::send_due_locked() {
   pacer_.send_due(monotonic_ns(), [this](uint32_t id) { transmit(id); });
   sender_.flush();
 }
@@ -427,8 +431,7 @@ void Engine::tick() {
     start += send_lead_.lead(18'000'000 - spread);
   }
   pacer_.start(start, spread, to_send_);
-  pacer_.send_due(monotonic_ns(), [this](uint32_t id) { transmit(id); });
-  sender_.flush();
+  send_due_locked();
   // 4. Encoders nobody used for a while go (a group that no longer exists).
   if (tick_no_ % kEncoderIdleTicks == 0) {
     for (auto it = encoders_.begin(); it != encoders_.end();)

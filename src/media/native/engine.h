@@ -189,8 +189,9 @@ class Engine {
   void handle_io(const epoll_event* evs, int n, int64_t stop_at_ns);
   void tick();
   void outbound(uint32_t id, EndpointSlot& s, int64_t now_ms);
-  /** Sends the packets whose slot has come (takes the lock). */
+  /** Sends the packets whose slot has come (takes the lock; send_due_locked() with it held). */
   void send_due();
+  void send_due_locked();
   void transmit(uint32_t endpoint_id);
   void emit(EngineEvent e);
   void check_open() const;

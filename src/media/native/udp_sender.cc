@@ -4,23 +4,27 @@
 
 namespace parley {
 
+bool send_datagram(int fd, const sockaddr_in& to, const uint8_t* data, size_t len) {
+  ssize_t n;
+  do {
+    n = ::sendto(fd, data, len, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  } while (n < 0 && errno == EINTR);
+  return n >= 0;
+}
+
 void UdpSender::open_ring() {
-  if (ring_ok_) return;
+  if (ring_open_) return;
   io_uring_params p{};
-  ring_ok_ = io_uring_queue_init_params(kDepth, &ring_, &p) == 0;
+  ring_open_ = ring_ok_ = io_uring_queue_init_params(kDepth, &ring_, &p) == 0;
 }
 
 UdpSender::~UdpSender() {
-  if (ring_ok_) io_uring_queue_exit(&ring_);
+  if (ring_open_) io_uring_queue_exit(&ring_);
 }
 
 void UdpSender::send(int fd, const sockaddr_in& to, const uint8_t* data, size_t len) {
   if (!ring_ok_) {
-    ssize_t n;
-    do {
-      n = ::sendto(fd, data, len, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to), sizeof to);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) errors_++;
+    if (!send_datagram(fd, to, data, len)) errors_++;
     return;
   }
   if (queued_ == kDepth) flush();

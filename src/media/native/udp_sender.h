@@ -16,6 +16,9 @@
 
 namespace parley {
 
+/** One datagram by sendto, retried on EINTR; false when the kernel refused it. */
+bool send_datagram(int fd, const sockaddr_in& to, const uint8_t* data, size_t len);
+
 class UdpSender {
  public:
   UdpSender() = default;
@@ -38,7 +41,8 @@ class UdpSender {
  private:
   static constexpr unsigned kDepth = 256;
   io_uring ring_{};
-  bool ring_ok_ = false;
+  bool ring_open_ = false;  // set up, and so to be torn down
+  bool ring_ok_ = false;    // set up and still working
   unsigned queued_ = 0;
   std::array<msghdr, kDepth> msgs_{};
   std::array<iovec, kDepth> iovs_{};
