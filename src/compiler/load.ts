@@ -8,18 +8,8 @@
  * as diagnostics, and a document with any of them is left out of `documents`.
  */
 import { readFileSync } from 'node:fs';
-import {
-  type Document,
-  isAlias,
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node,
-  parseAllDocuments,
-  type YAMLError,
-} from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, Node, YAMLError } from 'yaml';
 import type { Diagnostic, NodePath, SourceDocument, SourceRef } from './diagnostics.js';
 import { type Positions, readFast } from './yaml-events.js';
 
@@ -43,6 +33,18 @@ const MAX_ALIAS_COUNT = 100;
 
 type Pos = readonly [line: number, col: number];
 
+type YamlLibrary = typeof import('yaml');
+let yamlLibrary: YamlLibrary | undefined;
+
+/**
+ * The full parser, loaded the first time a text needs it: configurations that take the
+ * fast road (nearly all) never do, and loading it costs `parley validate` ~40 ms.
+ */
+function yaml(): YamlLibrary {
+  yamlLibrary ??= createRequire(import.meta.url)('yaml') as YamlLibrary;
+  return yamlLibrary;
+}
+
 export interface LoadOptions {
   /**
    * Let js-yaml's event stream read texts that need no diagnostic (default true);
@@ -59,13 +61,10 @@ export function loadText(file: string, text: string, options: LoadOptions = {}):
   // YAML counts a lone CR (old Mac files) as a line break, the parser does not: make it
   // one, character for character, so offsets and positions stay those of the text.
   const source = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).replace(/\r(?!\n)/g, '\n');
-  const lineCounter = new LineCounter();
+  let lineStarts: number[] | undefined;
   const posOf = (offset: number): Pos => {
-    // The full parser fills the line counter as it reads; where it did not run, fill it here.
-    if (lineCounter.lineStarts.length === 0)
-      for (const start of lineStartsOf(source)) lineCounter.addNewLine(start);
-    const { line, col } = lineCounter.linePos(Math.max(0, Math.min(offset, source.length)));
-    return [line, col];
+    lineStarts ??= lineStartsOf(source);
+    return linePos(lineStarts, Math.max(0, Math.min(offset, source.length)));
   };
   const diag = (pos: Pos, code: string, message: string, severity: Diagnostic['severity'] = 'error') =>
     diagnostics.push({ file, line: pos[0], col: pos[1], severity, code, message });
@@ -89,8 +88,7 @@ export function loadText(file: string, text: string, options: LoadOptions = {}):
   let parsed: Document.Parsed[];
   try {
     parsed = Array.from(
-      parseAllDocuments(source, {
-        lineCounter,
+      yaml().parseAllDocuments(source, {
         prettyErrors: false,
         // The language is YAML 1.2: a `%YAML 1.1` directive must not turn `on:` into `true:`.
         schema: 'core',
@@ -116,6 +114,7 @@ export function loadText(file: string, text: string, options: LoadOptions = {}):
   return { documents, diagnostics };
 
   function loadDocument(doc: Document.Parsed, index: number): void {
+    const { isScalar } = yaml();
     const before = diagnostics.length;
     reportParseErrors(doc, source, posOf, diag);
     if (diagnostics.length > before) return;
@@ -293,6 +292,7 @@ function syntaxMessage(e: YAMLError): string {
  * same mapping, found in the document's nodes.
  */
 function duplicateAt(doc: Document.Parsed, offset: number): { key: string; first?: number } | undefined {
+  const { isMap, isPair, isScalar, isSeq } = yaml();
   const stack: unknown[] = [doc.contents];
   let budget = MAX_NODES;
   while (stack.length > 0 && budget-- > 0) {
@@ -334,6 +334,7 @@ function scanNodes(doc: Document.Parsed): {
   unresolved?: { offset: number; source: string };
   leadingZeros: Array<{ offset: number; source: string; value: number }>;
 } {
+  const { isAlias, isMap, isPair, isScalar, isSeq } = yaml();
   const leadingZeros: Array<{ offset: number; source: string; value: number }> = [];
   const stack: unknown[] = [doc.contents];
   let budget = MAX_NODES;
@@ -402,6 +403,18 @@ class PathPositions implements Positions {
   }
 }
 
+/** 1-based line and column of `offset`, given the offsets where lines start. */
+function linePos(starts: number[], offset: number): Pos {
+  let low = 0;
+  let high = starts.length - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if ((starts[mid] as number) <= offset) low = mid;
+    else high = mid - 1;
+  }
+  return [low + 1, offset - (starts[low] as number) + 1];
+}
+
 /** Offsets where each line starts (a line break is \n once lone CRs are normalised). */
 function lineStartsOf(text: string): number[] {
   const starts = [0];
@@ -431,6 +444,7 @@ function walkPositions(
   map: PositionMap,
   posOf: (offset: number) => Pos,
 ): { problem?: WalkProblem } {
+  const { isAlias, isMap, isScalar, isSeq } = yaml();
   const onStack = new Set<unknown>();
   let visited = 0;
   let problem: WalkProblem | undefined;
@@ -524,11 +538,13 @@ function walkPositions(
 
 /** `<<` with merging on is a symbol-valued scalar (yaml ≥ 2.6); older versions keep the string. */
 function isMergeKey(key: unknown): boolean {
+  const { isScalar } = yaml();
   return isScalar(key) && (key.value === '<<' || (typeof key.value === 'symbol' && key.source === '<<'));
 }
 
 /** The property name `toJS` gives a key, for scalar keys; other keys have no addressable path. */
 function keyString(key: unknown): string | undefined {
+  const { isScalar } = yaml();
   if (isScalar(key)) return key.value === null ? '' : String(key.value);
   return undefined;
 }

@@ -12,8 +12,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import {
   compareDiagnostics,
   type Diagnostic,
@@ -30,10 +29,6 @@ const SCHEMA_URL = new URL('../../schema/parley.schema.json', import.meta.url);
 
 /** Keywords whose failure is worded by the schema's `errorMessage` when it has one. */
 const WORDED_KEYWORDS = new Set(['type', 'pattern', 'enum', 'const', 'not', 'format']);
-
-// ajv-formats is CommonJS with `exports.default`; under NodeNext both shapes can arrive.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
-  addFormatsModule) as typeof addFormatsModule.default;
 
 interface Compiled {
   validate: ValidateFunction;
@@ -67,6 +62,14 @@ function precompiledValidator(schemaText: string): ValidateFunction | undefined 
 
 /** Compiles the schema with ajv; the options must stay those of scripts/build-validator.mjs. */
 export function compileSchemaValidator(schema: SchemaNode): ValidateFunction {
+  // Required here, not imported: with the precompiled validator in place (every install),
+  // ajv and ajv-formats are never needed, and loading them costs `parley validate` ~0.1 s.
+  const require = createRequire(import.meta.url);
+  const { Ajv2020 } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+  const formats = require('ajv-formats') as typeof import('ajv-formats');
+  // ajv-formats is CommonJS with `exports.default`; both shapes can arrive.
+  const addFormats = ((formats as unknown as { default?: unknown }).default ??
+    formats) as typeof formats.default;
   const ajv = new Ajv2020({
     allErrors: true,
     verbose: true,
