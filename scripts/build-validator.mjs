@@ -27,6 +27,8 @@ const ajv = new Ajv2020({
   strict: true,
   strictRequired: false,
   allowUnionTypes: true,
+  // See src/compiler/validate.ts: every $ref a function of its own.
+  inlineRefs: false,
   // Formats are looked up at run time in the object the module header defines.
   code: { source: true, formats: _`parleyFormats` },
 });

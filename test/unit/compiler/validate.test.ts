@@ -6,11 +6,11 @@ import { regexError, validateDocument } from '../../../src/compiler/validate.js'
 import { VALID_SAMPLES } from './schema-samples.js';
 
 /** Schema diagnostics of YAML text as `line:col code: message`. */
-function errs(text: string): string[] {
+function errs(text: string, mode: 'auto' | 'runtime' = 'auto'): string[] {
   const loaded = loadText('c.yaml', text);
   expect(loaded.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   return loaded.documents
-    .flatMap((d) => validateDocument(d))
+    .flatMap((d) => validateDocument(d, mode))
     .sort(compareDiagnostics)
     .map((d) => `${d.line}:${d.col} ${d.code}: ${d.message}`);
 }
@@ -208,6 +208,17 @@ describe('actions', () => {
     expect(errs(conf('states:\n  a:\n    say: hi\n    play: a.wav'))).toEqual([
       '7:7 too-many-actions: only one action can be written inline here, found "say" and "play"; list several under do:',
     ]);
+  });
+
+  it('names every pair of three inline actions once, in both validators', () => {
+    const text = conf('states:\n  a:\n    say: hi\n    play: a.wav\n    hangup: true');
+    const expected = [
+      '7:7 too-many-actions: only one action can be written inline here, found "say" and "play"; list several under do:',
+      '8:7 too-many-actions: only one action can be written inline here, found "play" and "hangup"; list several under do:',
+      '8:7 too-many-actions: only one action can be written inline here, found "say" and "hangup"; list several under do:',
+    ];
+    expect(errs(text)).toEqual(expected);
+    expect(errs(text, 'runtime')).toEqual(expected);
   });
 
   it('allows one action per do: item', () => {
