@@ -6,9 +6,11 @@
  * is the median run, `runs` all of them (shared machines are noisy). Target: under
  * 2 s on a 2-core machine.
  *
- * `commandSeconds` is the whole `parley validate` command on the same folder, process
- * start to exit, as a source checkout runs it (bin/parley.js, TypeScript through tsx);
- * the runs alternate with the compile runs so both see the same machine.
+ * The code measured is the code `parley validate` runs: dist/ when it was built from the
+ * sources checked out (`npm ci` builds it; bin/source-stamp.js), else the TypeScript
+ * sources through tsx (`code` says which). `commandSeconds` is the whole command
+ * (bin/parley.js) on the same folder, process start to exit; its runs alternate with the
+ * compile runs so both see the same machine.
  *
  *   npm run bench:validate [-- --files 1000] [-- --runs 5]
  */
@@ -18,12 +20,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { distIsCurrent } from '../../bin/source-stamp.js';
 import type { Document } from '../../src/compiler/ast.js';
-import { checkUnits } from '../../src/compiler/check/index.js';
-import { compileUnits } from '../../src/compiler/compile.js';
-import { compilePaths } from '../../src/compiler/index.js';
-import { loadText } from '../../src/compiler/load.js';
-import { validateDocument } from '../../src/compiler/validate.js';
+import type * as Check from '../../src/compiler/check/index.js';
+import type * as Compile from '../../src/compiler/compile.js';
+import type * as Index from '../../src/compiler/index.js';
+import type * as Load from '../../src/compiler/load.js';
+import type * as Validate from '../../src/compiler/validate.js';
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(name);
@@ -35,6 +38,29 @@ const count = option('--files', 1000);
 const runs = option('--runs', 3);
 /** Set in the child processes: the folder to compile, already written. */
 const measureRoot = process.env.PARLEY_BENCH_VALIDATE_ROOT;
+
+const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
+const code = distIsCurrent(projectRoot) ? 'dist' : 'source';
+
+/** The compiler's modules, from dist/ or src/ as `parley validate` would run them. */
+async function compilerModules() {
+  const dir = code === 'dist' ? '../../dist/compiler' : '../../src/compiler';
+  const [index, load, validate, check, compile] = await Promise.all([
+    import(`${dir}/index.js`) as Promise<typeof Index>,
+    import(`${dir}/load.js`) as Promise<typeof Load>,
+    import(`${dir}/validate.js`) as Promise<typeof Validate>,
+    import(`${dir}/check/index.js`) as Promise<typeof Check>,
+    import(`${dir}/compile.js`) as Promise<typeof Compile>,
+  ]);
+  return {
+    compilePaths: index.compilePaths,
+    loadText: load.loadText,
+    validateDocument: validate.validateDocument,
+    checkUnits: check.checkUnits,
+    compileUnits: compile.compileUnits,
+  };
+}
+type Compiler = Awaited<ReturnType<typeof compilerModules>>;
 
 function conference(i: number): string {
   const name = `team-${String(i).padStart(4, '0')}`;
@@ -120,7 +146,7 @@ function routes(n: number): string {
 }
 
 /** The pipeline's passes timed one by one (a second, warm run), in seconds. */
-function timePhases(root: string, files: string[]): Record<string, number> {
+function timePhases(c: Compiler, root: string, files: string[]): Record<string, number> {
   const out: Record<string, number> = {};
   let t = performance.now();
   const lap = (name: string) => {
@@ -130,14 +156,14 @@ function timePhases(root: string, files: string[]): Record<string, number> {
   };
   const texts = [...new Set(files)].map((file) => ({ file, text: readFileSync(file, 'utf8') }));
   lap('read');
-  const docs = texts.flatMap(({ file, text }) => loadText(file, text).documents);
+  const docs = texts.flatMap(({ file, text }) => c.loadText(file, text).documents);
   lap('load');
-  for (const doc of docs) validateDocument(doc);
+  for (const doc of docs) c.validateDocument(doc);
   lap('validate');
   const units = docs.map((doc) => ({ doc, data: doc.data as Document }));
-  checkUnits(units, { fileExists: existsSync });
+  c.checkUnits(units, { fileExists: existsSync });
   lap('check');
-  compileUnits(units, { root, files: [] });
+  c.compileUnits(units, { root, files: [] });
   lap('compile');
   return out;
 }
@@ -150,10 +176,10 @@ interface Run {
 }
 
 /** One cold compile of `root` in this process, then the phases timed warm. */
-function measure(root: string): Run {
+function measure(c: Compiler, root: string): Run {
   const cpuBefore = process.cpuUsage();
   const start = performance.now();
-  const result = compilePaths([root]);
+  const result = c.compilePaths([root]);
   const seconds = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
@@ -162,6 +188,7 @@ function measure(root: string): Run {
     throw new Error(`the generated configuration did not compile (${errors.length} errors)`);
   }
   const phases = timePhases(
+    c,
     root,
     result.documents.map((d) => d.file),
   );
@@ -183,7 +210,7 @@ function median(xs: number[]): number {
 }
 
 if (measureRoot) {
-  console.log(JSON.stringify(measure(measureRoot)));
+  console.log(JSON.stringify(measure(await compilerModules(), measureRoot)));
 } else {
   const root = mkdtempSync(path.join(os.tmpdir(), 'parley-bench-'));
   try {
@@ -218,6 +245,7 @@ if (measureRoot) {
     console.log(
       JSON.stringify({
         files: count,
+        code,
         seconds: Number(median(results.map((r) => r.seconds)).toFixed(3)),
         runs: results.map((r) => r.seconds),
         cpuSeconds: Number(median(results.map((r) => r.cpuSeconds)).toFixed(3)),
