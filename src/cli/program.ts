@@ -81,6 +81,16 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
     .option('--advertise <ip>', 'address written into SIP headers and SDP (needed when --address is 0.0.0.0)')
     .option('--sip-port <port>', 'SIP port, UDP and TCP', '5060')
     .option('--no-tcp', 'SIP over UDP only')
+    .option(
+      '--sip-tls-port <port>',
+      'also SIP over TLS on this port (conventionally 5061); needs --sip-tls-cert and --sip-tls-key',
+    )
+    .option('--sip-tls-cert <file>', 'PEM certificate (chain) presented to SIP over TLS clients')
+    .option('--sip-tls-key <file>', 'PEM private key of --sip-tls-cert')
+    .option(
+      '--sip-tls-ca <file>',
+      "PEM certificates trusted, besides the system's, when dialling out over TLS (the callee's certificate is always verified)",
+    )
     .option('--rtp-ports <range>', 'RTP port range', '20000-29999')
     .option('--recordings <dir>', 'folder recordings are written to', 'recordings')
     .option('--latching', "learn each caller's RTP address from its first packets (callers behind NAT)")

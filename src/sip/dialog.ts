@@ -5,7 +5,7 @@
 import dns from 'node:dns';
 import net from 'node:net';
 import { newBranch, parseUri } from './lib.js';
-import type { Protocol, Remote } from './transport.js';
+import { isStream, type Protocol, type Remote } from './transport.js';
 import type { NameAddr, SipHeaders, SipRequest, SipResponse } from './wire/types.js';
 
 export interface LocalContact {
@@ -36,7 +36,7 @@ const hostPort = (address: string, port: number): string =>
 
 /** The Contact URI we put in requests and responses. */
 export function contactUri(contact: LocalContact): string {
-  const transport = contact.protocol === 'TCP' ? ';transport=tcp' : '';
+  const transport = contact.protocol === 'UDP' ? '' : `;transport=${contact.protocol.toLowerCase()}`;
   return `sip:parley@${hostPort(contact.address, contact.port)}${transport}`;
 }
 
@@ -56,16 +56,33 @@ export function dialogKey(callId: string, localTag: string, remoteTag: string): 
   return `${callId}\u0000${localTag}\u0000${remoteTag}`;
 }
 
-/** Next hop of a SIP URI (no NAPTR/SRV: an address or host name, the port or 5060). */
+/** The transport a URI's `;transport=` parameter names, if it names one we speak. */
+export function transportOf(transportParam: string | null | undefined): Protocol | undefined {
+  switch (transportParam?.toLowerCase()) {
+    case 'udp':
+      return 'UDP';
+    case 'tcp':
+      return 'TCP';
+    case 'tls':
+      return 'TLS';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Next hop of a SIP URI (no NAPTR/SRV: an address or host name, the port or the transport's
+ * default, 5060 or 5061 for TLS). A TLS hop carries the host written in the URI, which the
+ * peer's certificate must name.
+ */
 export async function resolveHop(uri: string, protocolHint?: Protocol): Promise<Remote> {
   const parsed = parseUri(uri.replace(/^<|>$/g, ''));
   if (!parsed) throw new Error(`not a SIP URI: ${uri}`);
-  const transportParam = parsed.params.transport?.toLowerCase();
-  const protocol: Protocol =
-    transportParam === 'tcp' ? 'TCP' : transportParam === 'udp' ? 'UDP' : (protocolHint ?? 'UDP');
+  const protocol = transportOf(parsed.params.transport) ?? protocolHint ?? 'UDP';
   const host = parsed.host.replace(/^\[|\]$/g, '');
   const address = net.isIP(host) ? host : (await dns.promises.lookup(host)).address;
-  return { protocol, address, port: parsed.port ?? 5060 };
+  const port = parsed.port ?? (protocol === 'TLS' ? 5061 : 5060);
+  return protocol === 'TLS' ? { protocol, address, port, serverName: host } : { protocol, address, port };
 }
 
 export class Dialog {
@@ -140,7 +157,7 @@ export class Dialog {
 
   /** Where requests in this dialog go: the first route if any, else the remote target. */
   async nextHop(): Promise<Remote> {
-    if (this.fallback.protocol === 'TCP') return this.fallback;
+    if (isStream(this.fallback.protocol)) return this.fallback;
     const first = this.routeSet[0];
     try {
       return await resolveHop(first ? first.uri : this.remoteTarget, this.contact.protocol);

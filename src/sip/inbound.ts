@@ -16,7 +16,7 @@ import {
   SdpError,
 } from './sdp.js';
 import type { SipStack } from './stack.js';
-import type { Remote } from './transport.js';
+import type { Protocol, Remote } from './transport.js';
 import type { SipRequest } from './wire/types.js';
 
 export type InboundState = 'incoming' | 'ringing' | 'early' | 'answering' | 'answered' | 'ended';
@@ -27,7 +27,7 @@ export class InboundCall extends SipCall {
   readonly to: string;
   readonly requestUri: string;
   readonly source: Remote;
-  readonly transport: 'UDP' | 'TCP';
+  readonly transport: Protocol;
   /** Lower-case header names; structured headers rendered as JSON. */
   readonly headers: Record<string, string>;
   /** The caller's offer; undefined for a late-offer INVITE. */
@@ -40,7 +40,7 @@ export class InboundCall extends SipCall {
     private readonly invite: SipRequest,
     private readonly tx: ServerTransaction,
     remote: Remote,
-    private readonly localContact: { address: string; port: number; protocol: 'UDP' | 'TCP' },
+    private readonly localContact: { address: string; port: number; protocol: Protocol },
     offer: RemoteMedia | undefined,
     logger: Logger,
   ) {

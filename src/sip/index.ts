@@ -16,4 +16,4 @@ export {
   type TelephoneEvent,
 } from './sdp.js';
 export { type InviteHandler, SipServer, type SipServerOptions } from './server.js';
-export type { Protocol, Remote } from './transport.js';
+export type { Protocol, Remote, TlsOptions } from './transport.js';

@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { SipCall } from './call.js';
-import { contactUri, Dialog, type LocalContact, makeVia, resolveHop } from './dialog.js';
+import { contactUri, Dialog, type LocalContact, makeVia, resolveHop, transportOf } from './dialog.js';
 import { parseUri, randomToken, signRequest, uriString } from './lib.js';
 import { type Logger, withFields } from './logger.js';
 import {
@@ -62,7 +62,7 @@ export function dialTarget(uri: string, proxy?: string): DialTarget {
   if (parsed.schema === 'sips') throw new Error(`sips: is not supported: ${uri}`);
   const hop = proxy ? parseUri(proxy) : parsed;
   if (!hop) throw new Error(`not a SIP URI: ${proxy}`);
-  const protocol: Protocol = hop.params.transport?.toLowerCase() === 'tcp' ? 'TCP' : 'UDP';
+  const protocol: Protocol = transportOf(hop.params.transport) ?? 'UDP';
   return { requestUri: uri, user: parsed.user, host: parsed.host, nextHop: proxy ?? uri, protocol };
 }
 
@@ -141,6 +141,10 @@ export async function dial(
     return { status: 'failed', reason: `cannot resolve ${target.nextHop}: ${(err as Error).message}` };
   }
   const contact = contactFor(hop.protocol);
+  // No listening port for the transport: no Contact a callee could reach, and for TLS no
+  // certificate or trust to connect with.
+  if (contact.port === 0)
+    return { status: 'failed', reason: `SIP over ${hop.protocol} is not configured on this server` };
   const callId = `${randomToken(16)}@parley`;
   const log = withFields(logger, { callId });
   const fromTag = randomToken(12);

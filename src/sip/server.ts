@@ -26,7 +26,7 @@ import { type Logger, silentLogger } from './logger.js';
 import { type DialOptions, type DialOutcome, type DialTarget, dial, dialTarget } from './outbound.js';
 import { type CodecPref, chooseCodec, DEFAULT_CODEC_PREFS, parseSdp, SdpError } from './sdp.js';
 import type { DialogRequestHandler, OutgoingRequest, SipStack } from './stack.js';
-import { type Protocol, type Remote, SipTransport } from './transport.js';
+import { type Protocol, type Remote, SipTransport, type TlsOptions } from './transport.js';
 import type { SipMessage, SipRequest, SipResponse } from './wire/types.js';
 
 export interface SipServerOptions {
@@ -38,6 +38,8 @@ export interface SipServerOptions {
   udpPort?: number;
   /** 0 = any free port, false = no TCP. Default 5060. */
   tcpPort?: number | false;
+  /** SIP over TLS (port, certificate and key; extra trust for dialling out); absent = none. */
+  tls?: TlsOptions;
   logger?: Logger;
   userAgent?: string;
   /** Codec preference order; default opus > g722 > pcmu > pcma. */
@@ -112,12 +114,18 @@ export class SipServer implements SipStack {
       address: options.address,
       udpPort: options.udpPort ?? 5060,
       tcpPort: options.tcpPort ?? 5060,
+      ...(options.tls ? { tls: options.tls } : {}),
       logger,
       limits,
     });
     const server = new SipServer(transport, options, limits);
     logger.info(
-      { address: options.address, udpPort: transport.udpPort, tcpPort: transport.tcpPort },
+      {
+        address: options.address,
+        udpPort: transport.udpPort,
+        tcpPort: transport.tcpPort,
+        ...(options.tls ? { tlsPort: transport.tlsPort } : {}),
+      },
       'sip listening',
     );
     return server;
@@ -129,6 +137,11 @@ export class SipServer implements SipStack {
 
   get tcpPort(): number {
     return this.transport.tcpPort;
+  }
+
+  /** The SIP over TLS port; 0 when TLS is not configured. */
+  get tlsPort(): number {
+    return this.transport.tlsPort;
   }
 
   get address(): string {
@@ -184,7 +197,9 @@ export class SipServer implements SipStack {
     });
     const connection = this.transport.open(hop, (err) => {
       this.logger.info({ err: err.message, hop, callId: request.headers['call-id'] }, 'sip transport error');
-      tx.message(makeResponse(request, 503, 'Service Unavailable'));
+      // The reason phrase of this local 503 is all a dial's outcome can say of what went wrong
+      // (an unreachable peer, a TLS certificate that does not verify).
+      tx.message(makeResponse(request, 503, `Service Unavailable (${err.message.replace(/[\r\n]+/g, ' ')})`));
     });
     const tx = this.layer.createClientTransaction(connection, request, (response) => {
       if (response.status < 200) {

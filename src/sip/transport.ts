@@ -1,10 +1,11 @@
 /**
- * UDP and TCP transports for SIP (RFC 3261 18) on our own sockets. Every received byte goes
- * through src/sip/wire (parseDatagram / StreamFramer); the npm `sip` package never sees raw
- * input. Port 0 means any free port; the bound ports are reported after listen.
+ * UDP, TCP and TLS transports for SIP (RFC 3261 18, 26.2) on our own sockets. Every received
+ * byte goes through src/sip/wire (parseDatagram / StreamFramer); the npm `sip` package never
+ * sees raw input. Port 0 means any free port; the bound ports are reported after listen.
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
+import tls from 'node:tls';
 import {
   ConnectionClock,
   ConnectionLimiter,
@@ -17,13 +18,18 @@ import type { Logger } from './logger.js';
 import { makeResponse, type OutgoingMessage, parseDatagram, StreamFramer, serialize } from './wire/index.js';
 import type { SipMessage, SipRequest, WireVerdict } from './wire/types.js';
 
-export type Protocol = 'UDP' | 'TCP';
+export type Protocol = 'UDP' | 'TCP' | 'TLS';
+
+/** The transports that keep a connection, over which responses go back the way requests came. */
+export const isStream = (protocol: Protocol): boolean => protocol !== 'UDP';
 
 /** Where a message came from or goes to. */
 export interface Remote {
   protocol: Protocol;
   address: string;
   port: number;
+  /** For TLS connections we open: the host name or address the certificate must name. */
+  serverName?: string;
 }
 
 export interface TransportOptions {
@@ -32,19 +38,36 @@ export interface TransportOptions {
   udpPort: number;
   /** 0 = any free port; `false` = no TCP. */
   tcpPort: number | false;
+  /** SIP over TLS; absent = none. */
+  tls?: TlsOptions;
   logger: Logger;
   /** Framing, connection caps and idle/slow-sender timeouts (src/sip/guard); defaults apply. */
   limits?: SipLimits;
+}
+
+export interface TlsOptions {
+  /** 0 = any free port (the SIP default is 5061). */
+  port: number;
+  /** PEM certificate chain and private key this server presents. */
+  cert: string | Buffer;
+  key: string | Buffer;
+  /**
+   * PEM certificates trusted for connections we open (dial-out over TLS), in addition to the
+   * system's; the peer's certificate is always verified against the host dialled.
+   */
+  ca?: string | Buffer;
+  /** Longest a TLS handshake may take before the connection is closed, ms (default 10 s). */
+  handshakeTimeoutMs?: number;
 }
 
 export type MessageHandler = (message: SipMessage, remote: Remote) => void;
 /** A request the wire layer refused; the transport already answered it. */
 export type RejectHandler = (verdict: Extract<WireVerdict, { kind: 'reject' }>, remote: Remote) => void;
 
-const key = (address: string, port: number): string => `${address}|${port}`;
+const key = (protocol: Protocol, address: string, port: number): string => `${protocol}|${address}|${port}`;
 
 interface StreamConnection {
-  socket: net.Socket;
+  socket: net.Socket | tls.TLSSocket;
   framer: StreamFramer;
   remote: Remote;
   clock: ConnectionClock;
@@ -56,6 +79,7 @@ const now = (): number => performance.now();
 export class SipTransport {
   private udp: dgram.Socket | undefined;
   private tcp: net.Server | undefined;
+  private tls: tls.Server | undefined;
   private readonly streams = new Map<string, StreamConnection>();
   private onMessage: MessageHandler = () => {};
   private onReject: RejectHandler = () => {};
@@ -64,6 +88,7 @@ export class SipTransport {
   private readonly connections: ConnectionLimiter;
   udpPort = 0;
   tcpPort = 0;
+  tlsPort = 0;
 
   private constructor(private readonly options: TransportOptions) {
     this.limits = options.limits ?? resolveSipLimits();
@@ -79,6 +104,7 @@ export class SipTransport {
     try {
       await transport.bindUdp();
       if (options.tcpPort !== false) await transport.bindTcp(options.tcpPort);
+      if (options.tls) await transport.bindTls(options.tls);
     } catch (err) {
       transport.close();
       throw err;
@@ -93,12 +119,12 @@ export class SipTransport {
 
   /** The port we listen on for `protocol`, for Via and Contact. */
   portFor(protocol: Protocol): number {
-    return protocol === 'TCP' ? this.tcpPort : this.udpPort;
+    return protocol === 'TCP' ? this.tcpPort : protocol === 'TLS' ? this.tlsPort : this.udpPort;
   }
 
   /**
-   * A connection to `remote` for the transaction layer. TCP reuses an open connection to the
-   * same address and port (inbound or outbound) before connecting anew.
+   * A connection to `remote` for the transaction layer. TCP and TLS reuse an open connection
+   * to the same address and port (inbound or outbound) before connecting anew.
    */
   open(remote: Remote, onError: (err: Error) => void = () => {}): TransactionConnection {
     return {
@@ -133,18 +159,20 @@ export class SipTransport {
       }
       return;
     }
-    const conn = this.streams.get(key(remote.address, remote.port)) ?? this.connect(remote, onError);
+    const conn =
+      this.streams.get(key(remote.protocol, remote.address, remote.port)) ?? this.connect(remote, onError);
+    if (!conn) return;
     conn.socket.write(bytes);
   }
 
   /**
-   * Where a response to `request` goes (RFC 3261 18.2.2 with RFC 3581 rport): over TCP the
-   * connection it came on, else the address and port the top Via names after received/rport
+   * Where a response to `request` goes (RFC 3261 18.2.2 with RFC 3581 rport): over TCP and TLS
+   * the connection it came on, else the address and port the top Via names after received/rport
    * were filled in by `stampVia`.
    */
   responseTarget(request: SipRequest, source: Remote): Remote {
     const via = request.headers.via[0];
-    if (source.protocol === 'TCP' || !via) return source;
+    if (isStream(source.protocol) || !via) return source;
     const address = (via.params.received ?? via.host).replace(/^\[(.*)\]$/, '$1');
     const rport = via.params.rport ? Number(via.params.rport) : undefined;
     return { protocol: 'UDP', address, port: rport ?? via.port ?? 5060 };
@@ -156,6 +184,8 @@ export class SipTransport {
     this.udp = undefined;
     this.tcp?.close();
     this.tcp = undefined;
+    this.tls?.close();
+    this.tls = undefined;
     for (const conn of this.streams.values()) conn.socket.destroy();
     this.streams.clear();
   }
@@ -230,42 +260,112 @@ export class SipTransport {
     });
   }
 
+  /**
+   * Counts a new connection against the per-address caps; false (and the socket destroyed)
+   * when it is one too many. Runs before a TLS handshake, which costs the server the most.
+   */
+  private admitConnection(socket: net.Socket, protocol: Protocol): boolean {
+    const address = socket.remoteAddress ?? '';
+    const verdict = this.connections.accept(address);
+    if (verdict.kind === 'refuse') {
+      this.options.logger.warn(
+        { remote: { protocol, address, port: socket.remotePort ?? 0 }, reason: verdict.reason },
+        `sip ${protocol.toLowerCase()} connection refused: too many connections`,
+      );
+      socket.destroy();
+      return false;
+    }
+    socket.once('close', () => this.connections.release(address));
+    return true;
+  }
+
   private bindTcp(port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const server = net.createServer((socket) => {
-        const remote: Remote = {
-          protocol: 'TCP',
-          address: socket.remoteAddress ?? '',
-          port: socket.remotePort ?? 0,
-        };
-        const verdict = this.connections.accept(remote.address);
-        if (verdict.kind === 'refuse') {
-          this.options.logger.warn(
-            { remote, reason: verdict.reason },
-            'sip tcp connection refused: too many connections',
-          );
-          socket.destroy();
-          return;
-        }
-        socket.once('close', () => this.connections.release(remote.address));
-        this.attach(socket, remote);
+    const server = net.createServer((socket) => {
+      if (!this.admitConnection(socket, 'TCP')) return;
+      this.attach(socket, {
+        protocol: 'TCP',
+        address: socket.remoteAddress ?? '',
+        port: socket.remotePort ?? 0,
       });
+    });
+    return this.listenStream(server, port, 'tcp').then((bound) => {
+      this.tcp = server;
+      this.tcpPort = bound;
+    });
+  }
+
+  private bindTls(options: TlsOptions): Promise<void> {
+    const server = tls.createServer({
+      cert: options.cert,
+      key: options.key,
+      minVersion: 'TLSv1.2',
+      handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
+    });
+    // The raw connection is admitted (or refused) before its handshake starts.
+    server.on('connection', (socket: net.Socket) => {
+      this.admitConnection(socket, 'TLS');
+    });
+    server.on('secureConnection', (socket: tls.TLSSocket) => {
+      this.attach(socket, {
+        protocol: 'TLS',
+        address: socket.remoteAddress ?? '',
+        port: socket.remotePort ?? 0,
+      });
+    });
+    server.on('tlsClientError', (err, socket) => {
+      // With a listener here, closing the failed connection is ours to do.
+      socket.destroy();
+      this.options.logger.info(
+        {
+          err: err.message,
+          remote: { protocol: 'TLS', address: socket.remoteAddress, port: socket.remotePort },
+        },
+        'sip tls handshake failed',
+      );
+    });
+    return this.listenStream(server, options.port, 'tls').then((bound) => {
+      this.tls = server;
+      this.tlsPort = bound;
+    });
+  }
+
+  /** Listens on `port` (0: any free one) at our address; resolves with the bound port. */
+  private listenStream(server: net.Server, port: number, name: string): Promise<number> {
+    return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, this.options.address, () => {
         server.off('error', reject);
-        server.on('error', (err) => this.options.logger.warn({ err }, 'sip tcp server error'));
-        this.tcp = server;
+        server.on('error', (err) => this.options.logger.warn({ err }, `sip ${name} server error`));
         const address = server.address();
-        this.tcpPort = typeof address === 'object' && address ? address.port : port;
-        resolve();
+        resolve(typeof address === 'object' && address ? address.port : port);
       });
     });
   }
 
-  private connect(remote: Remote, onError: (err: Error) => void): StreamConnection {
-    const socket = net.connect({ host: remote.address, port: remote.port });
+  private connect(remote: Remote, onError: (err: Error) => void): StreamConnection | undefined {
+    let socket: net.Socket;
+    if (remote.protocol === 'TLS') {
+      const tlsOptions = this.options.tls;
+      if (!tlsOptions) {
+        onError(new Error('SIP over TLS is not configured'));
+        return undefined;
+      }
+      socket = tls.connect({
+        host: remote.address,
+        port: remote.port,
+        // Verified against the name dialled (a host name, or an address in the certificate).
+        ...(remote.serverName && !net.isIP(remote.serverName) ? { servername: remote.serverName } : {}),
+        checkServerIdentity: (_host, cert) =>
+          tls.checkServerIdentity(remote.serverName ?? remote.address, cert),
+        ...(tlsOptions.ca ? { ca: [...tls.rootCertificates, tlsOptions.ca.toString()] } : {}),
+        minVersion: 'TLSv1.2',
+      });
+      socket.once('secureConnect', () => socket.off('error', onError));
+    } else {
+      socket = net.connect({ host: remote.address, port: remote.port });
+      socket.once('connect', () => socket.off('error', onError));
+    }
     socket.once('error', onError);
-    socket.once('connect', () => socket.off('error', onError));
     return this.attach(socket, remote);
   }
 
@@ -277,7 +377,7 @@ export class SipTransport {
       clock: new ConnectionClock(this.limits, now),
       deadline: undefined,
     };
-    const id = key(remote.address, remote.port);
+    const id = key(remote.protocol, remote.address, remote.port);
     this.streams.set(id, conn);
     // One timer per connection, re-armed at the clock's next deadline: idle and slow senders are closed.
     const arm = (): void => {
@@ -286,7 +386,7 @@ export class SipTransport {
         () => {
           const expired = conn.clock.expired();
           if (expired) {
-            this.options.logger.info({ remote, expired }, 'sip tcp connection closed: timeout');
+            this.options.logger.info({ remote, expired }, 'sip stream connection closed: timeout');
             socket.destroy();
           } else arm();
         },
@@ -310,12 +410,12 @@ export class SipTransport {
       if (conn.framer.fatal !== undefined) {
         this.options.logger.info(
           { remote, reason: conn.framer.fatal },
-          'sip tcp connection closed: bad framing',
+          'sip stream connection closed: bad framing',
         );
         socket.destroy();
       }
     });
-    socket.on('error', (err) => this.options.logger.debug({ err, remote }, 'sip tcp connection error'));
+    socket.on('error', (err) => this.options.logger.debug({ err, remote }, 'sip stream connection error'));
     socket.on('close', () => {
       clearTimeout(conn.deadline);
       if (this.streams.get(id) === conn) this.streams.delete(id);

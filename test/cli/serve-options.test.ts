@@ -1,8 +1,44 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { engineTuningFrom, parseCodecs, parseRtpPorts, sipLimitsFrom } from '../../src/cli/commands/serve.js';
+import {
+  engineTuningFrom,
+  parseCodecs,
+  parseRtpPorts,
+  parseSipTls,
+  sipLimitsFrom,
+} from '../../src/cli/commands/serve.js';
 import { UsageError } from '../../src/cli/io.js';
 
+const CERTS = path.resolve(import.meta.dirname, '../fixtures/tls');
+
 describe('parley serve options', () => {
+  it('reads the SIP over TLS files, naming the flag at fault', () => {
+    expect(parseSipTls({})).toBeUndefined();
+    const cert = path.join(CERTS, 'server.pem');
+    const key = path.join(CERTS, 'server-key.pem');
+    const tls = parseSipTls({ sipTlsPort: '5061', sipTlsCert: cert, sipTlsKey: key });
+    expect(tls?.port).toBe(5061);
+    expect(tls?.cert.toString()).toContain('BEGIN CERTIFICATE');
+    expect(tls?.key.toString()).toContain('PRIVATE KEY');
+    expect(tls?.ca).toBeUndefined();
+    expect(() => parseSipTls({ sipTlsCert: cert })).toThrow(/--sip-tls-cert needs --sip-tls-port/);
+    expect(() => parseSipTls({ sipTlsPort: '5061', sipTlsCert: cert })).toThrow(
+      /--sip-tls-port needs --sip-tls-cert FILE and --sip-tls-key FILE/,
+    );
+    expect(() => parseSipTls({ sipTlsPort: '70000', sipTlsCert: cert, sipTlsKey: key })).toThrow(
+      /--sip-tls-port: "70000" is not a port number/,
+    );
+    expect(() => parseSipTls({ sipTlsPort: '5061', sipTlsCert: key, sipTlsKey: key })).toThrow(
+      /--sip-tls-cert: .*server-key\.pem holds no PEM certificate/,
+    );
+    expect(() => parseSipTls({ sipTlsPort: '5061', sipTlsCert: cert, sipTlsKey: cert })).toThrow(
+      /--sip-tls-key: .*server\.pem holds no PEM private key/,
+    );
+    expect(() =>
+      parseSipTls({ sipTlsPort: '5061', sipTlsCert: cert, sipTlsKey: key, sipTlsCa: '/no/such/ca.pem' }),
+    ).toThrow(/--sip-tls-ca: cannot read \/no\/such\/ca\.pem/);
+  });
+
   it('reads an RTP port range and refuses nonsense with the flag named', () => {
     expect(parseRtpPorts('20000-29999')).toEqual({ portMin: 20000, portMax: 29999 });
     expect(() => parseRtpPorts('29999-20000')).toThrow(

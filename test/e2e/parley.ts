@@ -48,12 +48,16 @@ export interface E2eOptions {
   config?: string;
   /** Start the HTTP API on a free port of 127.0.0.1 with E2E_TOKEN (read, control). */
   http?: boolean;
+  /** Also SIP over TLS on a free port, with this certificate and key. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 export interface E2eParley {
   server: ParleyServer;
   /** `sip:USER@127.0.0.1:PORT` for a request-URI user (the number a route matches). */
   uri(user: string): string;
+  /** `sip:USER@127.0.0.1:PORT;transport=tls` (only when started with `tls`). */
+  tlsUri(user: string): string;
   recordings: string;
   events: RuntimeEvent[];
   /** `client.established()`, with the server's log added to a failure. */
@@ -89,7 +93,12 @@ export async function startParley(
     ...(options.http
       ? { http: { host: '127.0.0.1', port: 0, tokens: parseTokens(`${E2E_TOKEN}:read,control`) } }
       : {}),
-    sip: { address: '127.0.0.1', udpPort: 0, tcpPort: false },
+    sip: {
+      address: '127.0.0.1',
+      udpPort: 0,
+      tcpPort: false,
+      ...(options.tls ? { tls: { port: 0, ...options.tls } } : {}),
+    },
     rtp: { address: '127.0.0.1', ...rtp },
     recordings,
     logger,
@@ -158,6 +167,10 @@ export async function startParley(
       return events.filter(mine)[count - 1]!;
     },
     uri: (user) => `sip:${user}@127.0.0.1:${port}`,
+    tlsUri(user) {
+      if (!options.tls) throw new Error('SIP over TLS is off: start Parley with { tls }');
+      return `sip:${user}@127.0.0.1:${server.sip.tlsPort};transport=tls`;
+    },
     req(method, url, body) {
       const address = server.control?.address;
       if (!address) throw new Error('the HTTP API is not running: start Parley with { http: true }');

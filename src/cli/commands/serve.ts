@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import pino from 'pino';
 import type { HttpOptions } from '../../api/control-plane.js';
 import { type ApiToken, parseTokens } from '../../api/tokens.js';
 import { ConfigError, ParleyServer } from '../../runtime/live/server.js';
 import type { CodecPref } from '../../sip/sdp.js';
+import type { TlsOptions } from '../../sip/transport.js';
 import { type CliIO, EXIT_INVALID, EXIT_OK, UsageError } from '../io.js';
 
 export interface ServeCliOptions {
@@ -11,6 +13,10 @@ export interface ServeCliOptions {
   advertise?: string;
   sipPort: string;
   tcp: boolean;
+  sipTlsPort?: string;
+  sipTlsCert?: string;
+  sipTlsKey?: string;
+  sipTlsCa?: string;
   rtpPorts: string;
   recordings: string;
   latching?: boolean;
@@ -115,6 +121,43 @@ export function parseCodecs(text: string): CodecPref[] {
   return list as CodecPref[];
 }
 
+/** `--sip-tls-port`, `--sip-tls-cert`, `--sip-tls-key`, `--sip-tls-ca` → SIP over TLS (undefined: none). */
+export function parseSipTls(
+  opts: Pick<ServeCliOptions, 'sipTlsPort' | 'sipTlsCert' | 'sipTlsKey' | 'sipTlsCa'>,
+): TlsOptions | undefined {
+  if (opts.sipTlsPort === undefined) {
+    const stray = (['sipTlsCert', 'sipTlsKey', 'sipTlsCa'] as const).find((k) => opts[k] !== undefined);
+    if (stray)
+      throw new UsageError(
+        `--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --sip-tls-port (SIP over TLS is off)`,
+      );
+    return undefined;
+  }
+  const tlsPort = port(opts.sipTlsPort, '--sip-tls-port');
+  if (!opts.sipTlsCert || !opts.sipTlsKey)
+    throw new UsageError('--sip-tls-port needs --sip-tls-cert FILE and --sip-tls-key FILE (PEM)');
+  const pem = (file: string, flag: string, what: 'certificate' | 'private key'): Buffer => {
+    let data: Buffer;
+    try {
+      data = readFileSync(file);
+    } catch (err) {
+      throw new UsageError(
+        `${flag}: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+    const marker =
+      what === 'certificate' ? /-----BEGIN CERTIFICATE-----/ : /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+    if (!marker.test(data.toString('latin1'))) throw new UsageError(`${flag}: ${file} holds no PEM ${what}`);
+    return data;
+  };
+  return {
+    port: tlsPort,
+    cert: pem(opts.sipTlsCert, '--sip-tls-cert', 'certificate'),
+    key: pem(opts.sipTlsKey, '--sip-tls-key', 'private key'),
+    ...(opts.sipTlsCa ? { ca: pem(opts.sipTlsCa, '--sip-tls-ca', 'certificate') } : {}),
+  };
+}
+
 /** `--http`, `--http-token`, PARLEY_TOKENS and `--http-insecure` → the API's options (undefined: no API). */
 export function parseHttp(
   opts: Pick<ServeCliOptions, 'http' | 'httpToken' | 'httpInsecure'>,
@@ -153,6 +196,7 @@ export async function serveCommand(paths: string[], opts: ServeCliOptions, io: C
   const drainMs = seconds(opts.drain, '--drain') * 1000;
   const tuning = engineTuningFrom(opts);
   const sipLimits = sipLimitsFrom(opts);
+  const sipTls = parseSipTls(opts);
   const http = parseHttp(opts, process.env);
   const logger = pino({ level: opts.logLevel, base: undefined });
   let server: ParleyServer;
@@ -163,6 +207,7 @@ export async function serveCommand(paths: string[], opts: ServeCliOptions, io: C
         address: opts.address,
         udpPort: sipPort,
         tcpPort: opts.tcp ? sipPort : false,
+        ...(sipTls ? { tls: sipTls } : {}),
         ...(opts.advertise ? { advertise: opts.advertise } : {}),
         limits: sipLimits,
       },
@@ -189,7 +234,9 @@ export async function serveCommand(paths: string[], opts: ServeCliOptions, io: C
   }
   io.err(
     `parley: serving ${server.set.conferences.length} conference(s) from ${paths.join(' ')}; ` +
-      `SIP on ${opts.advertise ?? opts.address}:${server.sip.udpPort} (UDP${opts.tcp ? ' and TCP' : ''}); ` +
+      `SIP on ${opts.advertise ?? opts.address}:${server.sip.udpPort} (UDP${opts.tcp ? ' and TCP' : ''})` +
+      (sipTls ? ` and ${server.sip.tlsPort} (TLS)` : '') +
+      '; ' +
       `RTP ${rtp.portMin}-${rtp.portMax}; recordings in ${opts.recordings}` +
       (server.control?.address
         ? `; HTTP API on http://${server.control.address.host}:${server.control.address.port}/ (OpenAPI at /docs)`

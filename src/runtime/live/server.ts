@@ -14,6 +14,7 @@ import type { SipLimits } from '../../sip/guard/limits.js';
 import type { InboundCall } from '../../sip/inbound.js';
 import type { CodecPref } from '../../sip/sdp.js';
 import { SipServer } from '../../sip/server.js';
+import type { TlsOptions } from '../../sip/transport.js';
 import { RealClock } from '../clock.js';
 import { celExpressions } from '../expressions.js';
 import type { EventSink, Logger, RuntimeEvent } from '../ports.js';
@@ -36,6 +37,8 @@ export interface ServerOptions {
     udpPort?: number;
     /** Default 5060; 0 = any free port; false = no TCP. */
     tcpPort?: number | false;
+    /** SIP over TLS: port (conventionally 5061), certificate and key; absent = no TLS. */
+    tls?: TlsOptions;
     /** Address written into Via/Contact when `address` is a wildcard. */
     advertise?: string;
     /** Rate limits, caps and timeouts of the SIP side (src/sip/guard/limits.ts); defaults apply. */
@@ -150,6 +153,7 @@ export class ParleyServer {
         ...(options.sip.advertise ? { advertise: options.sip.advertise } : {}),
         udpPort: options.sip.udpPort ?? 5060,
         tcpPort: options.sip.tcpPort ?? 5060,
+        ...(options.sip.tls ? { tls: options.sip.tls } : {}),
         ...(options.sip.limits ? { limits: options.sip.limits } : {}),
         logger,
         ...(options.codecs ? { mediaPrefs: options.codecs } : {}),
