@@ -144,6 +144,11 @@ export class SipServer implements SipStack {
     return this.transport.tlsPort;
   }
 
+  /** Replaces the TLS certificate, key and extra trust for new connections (see SipTransport.updateTls). */
+  updateTls(credentials: Pick<TlsOptions, 'cert' | 'key' | 'ca'>): void {
+    this.transport.updateTls(credentials);
+  }
+
   get address(): string {
     return this.options.advertise ?? this.options.address;
   }

@@ -80,6 +80,8 @@ export class SipTransport {
   private udp: dgram.Socket | undefined;
   private tcp: net.Server | undefined;
   private tls: tls.Server | undefined;
+  /** The TLS settings in force: those given at start, or the last updateTls. */
+  private tlsConfig: TlsOptions | undefined;
   private readonly streams = new Map<string, StreamConnection>();
   private onMessage: MessageHandler = () => {};
   private onReject: RejectHandler = () => {};
@@ -91,6 +93,7 @@ export class SipTransport {
   tlsPort = 0;
 
   private constructor(private readonly options: TransportOptions) {
+    this.tlsConfig = options.tls;
     this.limits = options.limits ?? resolveSipLimits();
     this.connections = new ConnectionLimiter(this.limits);
   }
@@ -110,6 +113,24 @@ export class SipTransport {
       throw err;
     }
     return transport;
+  }
+
+  /**
+   * New certificate, key and trust for TLS (a renewed certificate): connections made from
+   * now on use them, open ones keep theirs. Throws when TLS is off or the pair is unusable,
+   * leaving the old credentials in place.
+   */
+  updateTls(credentials: Pick<TlsOptions, 'cert' | 'key' | 'ca'>): void {
+    const current = this.tlsConfig;
+    if (!this.tls || !current) throw new Error('SIP over TLS is not configured');
+    this.tls.setSecureContext({ cert: credentials.cert, key: credentials.key, minVersion: 'TLSv1.2' });
+    const { ca: _old, ...rest } = current;
+    this.tlsConfig = {
+      ...rest,
+      cert: credentials.cert,
+      key: credentials.key,
+      ...(credentials.ca ? { ca: credentials.ca } : {}),
+    };
   }
 
   setHandlers(onMessage: MessageHandler, onReject: RejectHandler): void {
@@ -345,7 +366,7 @@ export class SipTransport {
   private connect(remote: Remote, onError: (err: Error) => void): StreamConnection | undefined {
     let socket: net.Socket;
     if (remote.protocol === 'TLS') {
-      const tlsOptions = this.options.tls;
+      const tlsOptions = this.tlsConfig;
       if (!tlsOptions) {
         onError(new Error('SIP over TLS is not configured'));
         return undefined;

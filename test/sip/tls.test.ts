@@ -2,6 +2,7 @@
  * SIP over TLS (RFC 3261 26.2, 18): Parley calling Parley through a whole call, certificate
  * checks when dialling out, and what a TLS port does with clients that do not speak TLS.
  */
+import crypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -165,6 +166,38 @@ describe('SIP over TLS', () => {
       local: { address: '127.0.0.1', port: 42300 },
     });
     expect(outcome).toEqual({ status: 'failed', reason: 'SIP over TLS is not configured on this server' });
+  });
+
+  it('serves a renewed certificate to new connections and refuses an unusable one', async () => {
+    const server = await SipServer.listen({
+      address: '127.0.0.1',
+      udpPort: 0,
+      tcpPort: false,
+      tls: { port: 0, ...SIGNED },
+    });
+    servers.push(server);
+    const peerCertificate = (): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const socket = tls.connect(
+          { host: '127.0.0.1', port: server.tlsPort, rejectUnauthorized: false },
+          () => {
+            resolve(socket.getPeerX509Certificate()?.fingerprint256 ?? '');
+            socket.destroy();
+          },
+        );
+        socket.on('error', reject);
+      });
+    const signed = new crypto.X509Certificate(SIGNED.cert).fingerprint256;
+    const selfSigned = new crypto.X509Certificate(SELF_SIGNED.cert).fingerprint256;
+    expect(await peerCertificate()).toBe(signed);
+    server.updateTls(SELF_SIGNED);
+    expect(await peerCertificate()).toBe(selfSigned);
+    // A key that does not belong to the certificate is refused; the last good pair stays.
+    expect(() => server.updateTls({ cert: SIGNED.cert, key: SELF_SIGNED.key })).toThrow();
+    expect(await peerCertificate()).toBe(selfSigned);
+    const plain = await SipServer.listen({ address: '127.0.0.1', udpPort: 0, tcpPort: false });
+    servers.push(plain);
+    expect(() => plain.updateTls(SIGNED)).toThrow(/SIP over TLS is not configured/);
   });
 
   it('drops clients that do not speak TLS and keeps serving the ones that do', async () => {

@@ -241,9 +241,23 @@ export async function serveCommand(paths: string[], opts: ServeCliOptions, io: C
       (server.control?.address
         ? `; HTTP API on http://${server.control.address.host}:${server.control.address.port}/ (OpenAPI at /docs)`
         : '') +
-      '. Reload with SIGHUP; stop with Ctrl-C.',
+      `. Reload${sipTls ? ' (configuration and TLS certificate)' : ''} with SIGHUP; stop with Ctrl-C.`,
   );
-  const hup = () => void server.control?.config.reload('signal');
+  const hup = () => {
+    void server.control?.config.reload('signal');
+    // A renewed certificate is read again too; a broken one leaves the old one serving.
+    if (!sipTls) return;
+    try {
+      const renewed = parseSipTls(opts);
+      if (renewed) server.sip.updateTls(renewed);
+      logger.info({ cert: opts.sipTlsCert }, 'sip tls certificate reloaded');
+    } catch (err) {
+      logger.error(
+        { err: err instanceof Error ? err.message : String(err) },
+        'sip tls certificate not reloaded; the old one stays in use',
+      );
+    }
+  };
   process.on('SIGHUP', hup);
   await new Promise<void>((resolve) => {
     let stopping: ReturnType<ParleyServer['stop']> | undefined;
