@@ -200,6 +200,37 @@ describe('SIP over TLS', () => {
     expect(() => plain.updateTls(SIGNED)).toThrow(/SIP over TLS is not configured/);
   });
 
+  it('counts TLS connections against the per-address cap before their handshake', async () => {
+    const server = await SipServer.listen({
+      address: '127.0.0.1',
+      udpPort: 0,
+      tcpPort: false,
+      tls: { port: 0, ...SIGNED },
+      limits: { maxConnectionsPerSource: 2 },
+    });
+    servers.push(server);
+    const open = (): Promise<net.Socket> =>
+      new Promise((resolve) => {
+        const socket = net.connect(server.tlsPort, '127.0.0.1', () => resolve(socket));
+        socket.on('error', () => {});
+      });
+    const [a, b, c] = [await open(), await open(), await open()];
+    // The third raw connection is closed at once, before any TLS byte was exchanged.
+    await new Promise<void>((resolve) => c.on('close', () => resolve()));
+    expect(a.destroyed || b.destroyed).toBe(false);
+    a.destroy();
+    b.destroy();
+    // Once the server has seen the two go, a TLS client is served again.
+    let response = '';
+    for (const until = Date.now() + 3000; !response && Date.now() < until; ) {
+      response = await askOverTls(server.tlsPort, OPTIONS(server.tlsPort)).then(
+        (r) => r.response,
+        () => '',
+      );
+    }
+    expect(response).toMatch(/^SIP\/2\.0 200 /);
+  });
+
   it('drops clients that do not speak TLS and keeps serving the ones that do', async () => {
     const server = await SipServer.listen({
       address: '127.0.0.1',
