@@ -91,6 +91,12 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
       '--sip-tls-ca <file>',
       "PEM certificates trusted, besides the system's, when dialling out over TLS (the callee's certificate is always verified)",
     )
+    .option(
+      '--dns-server <ip[:port]>',
+      "DNS server for finding dial-out destinations (NAPTR, SRV, A; repeatable); default: the system's",
+      collect,
+      [],
+    )
     .option('--rtp-ports <range>', 'RTP port range', '20000-29999')
     .option('--recordings <dir>', 'folder recordings are written to', 'recordings')
     .option('--latching', "learn each caller's RTP address from its first packets (callers behind NAT)")

@@ -221,7 +221,10 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
     build: () => SipRequest,
   ): Promise<{ request: SipRequest; response: SipResponse }> {
     let request = build();
-    let response = await this.stack.send(request, await dialog.nextHop()).final;
+    let response = await this.stack.send(
+      request,
+      await dialog.nextHop(this.stack.resolver, this.stack.transports),
+    ).final;
     if ((response.status === 401 || response.status === 407) && this.credentials) {
       const retry = build();
       if (signRequest(retry, response, this.credentials)) {
@@ -230,7 +233,10 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
           'in-dialog request challenged: retrying with credentials',
         );
         request = retry;
-        response = await this.stack.send(retry, await dialog.nextHop()).final;
+        response = await this.stack.send(
+          retry,
+          await dialog.nextHop(this.stack.resolver, this.stack.transports),
+        ).final;
       }
     }
     return { request, response };
@@ -248,7 +254,9 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
     const dialog = this.dialog;
     if (!dialog) return;
     const ack = dialog.request('ACK', { seq: invite.headers.cseq.seq });
-    void dialog.nextHop().then((hop) => this.stack.sendStateless(ack, hop));
+    void dialog
+      .nextHop(this.stack.resolver, this.stack.transports)
+      .then((hop) => this.stack.sendStateless(ack, hop));
     this.lastAck = ack;
     void response;
   }
@@ -258,7 +266,9 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
   handleStray2xx(response: SipResponse): void {
     if (this.lastAck && this.lastAck.headers.cseq.seq === response.headers.cseq.seq && this.dialog) {
       const ack = this.lastAck;
-      void this.dialog.nextHop().then((hop) => this.stack.sendStateless(ack, hop));
+      void this.dialog
+        .nextHop(this.stack.resolver, this.stack.transports)
+        .then((hop) => this.stack.sendStateless(ack, hop));
     }
   }
 

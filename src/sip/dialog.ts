@@ -2,9 +2,9 @@
  * Dialog state (RFC 3261 12): identifiers, sequence numbers, route set and remote target, and
  * building requests inside the dialog. No transport or media knowledge beyond "where to send".
  */
-import dns from 'node:dns';
 import net from 'node:net';
-import { newBranch, parseUri } from './lib.js';
+import { newBranch } from './lib.js';
+import { resolveHop, type SipResolver } from './resolve.js';
 import { isStream, type Protocol, type Remote } from './transport.js';
 import type { NameAddr, SipHeaders, SipRequest, SipResponse } from './wire/types.js';
 
@@ -54,35 +54,6 @@ export function makeVia(contact: LocalContact): SipHeaders['via'][number] {
 /** The dialog id as the other side's request names it: Call-ID, our tag, their tag. */
 export function dialogKey(callId: string, localTag: string, remoteTag: string): string {
   return `${callId}\u0000${localTag}\u0000${remoteTag}`;
-}
-
-/** The transport a URI's `;transport=` parameter names, if it names one we speak. */
-export function transportOf(transportParam: string | null | undefined): Protocol | undefined {
-  switch (transportParam?.toLowerCase()) {
-    case 'udp':
-      return 'UDP';
-    case 'tcp':
-      return 'TCP';
-    case 'tls':
-      return 'TLS';
-    default:
-      return undefined;
-  }
-}
-
-/**
- * Next hop of a SIP URI (no NAPTR/SRV: an address or host name, the port or the transport's
- * default, 5060 or 5061 for TLS). A TLS hop carries the host written in the URI, which the
- * peer's certificate must name.
- */
-export async function resolveHop(uri: string, protocolHint?: Protocol): Promise<Remote> {
-  const parsed = parseUri(uri.replace(/^<|>$/g, ''));
-  if (!parsed) throw new Error(`not a SIP URI: ${uri}`);
-  const protocol = transportOf(parsed.params.transport) ?? protocolHint ?? 'UDP';
-  const host = parsed.host.replace(/^\[|\]$/g, '');
-  const address = net.isIP(host) ? host : (await dns.promises.lookup(host)).address;
-  const port = parsed.port ?? (protocol === 'TLS' ? 5061 : 5060);
-  return protocol === 'TLS' ? { protocol, address, port, serverName: host } : { protocol, address, port };
 }
 
 export class Dialog {
@@ -156,11 +127,15 @@ export class Dialog {
   }
 
   /** Where requests in this dialog go: the first route if any, else the remote target. */
-  async nextHop(): Promise<Remote> {
+  async nextHop(resolver: SipResolver, supported: readonly Protocol[]): Promise<Remote> {
     if (isStream(this.fallback.protocol)) return this.fallback;
     const first = this.routeSet[0];
     try {
-      return await resolveHop(first ? first.uri : this.remoteTarget, this.contact.protocol);
+      return await resolveHop(first ? first.uri : this.remoteTarget, {
+        protocolHint: this.contact.protocol,
+        resolver,
+        supported,
+      });
     } catch {
       return this.fallback;
     }

@@ -5,9 +5,10 @@
  */
 import net from 'node:net';
 import { SipCall } from './call.js';
-import { contactUri, Dialog, type LocalContact, makeVia, resolveHop, transportOf } from './dialog.js';
+import { contactUri, Dialog, type LocalContact, makeVia } from './dialog.js';
 import { parseUri, randomToken, signRequest, uriString } from './lib.js';
 import { type Logger, withFields } from './logger.js';
+import { resolveHop, transportOf } from './resolve.js';
 import {
   acceptAnswer,
   type LocalMedia,
@@ -47,7 +48,8 @@ export interface DialTarget {
   host: string;
   /** The first hop: the proxy when configured, else the URI's host. */
   nextHop: string;
-  protocol: Protocol;
+  /** The transport the first hop's URI names; absent: DNS (NAPTR/SRV) or UDP decides. */
+  protocol?: Protocol;
 }
 
 export type DialOutcome =
@@ -62,8 +64,14 @@ export function dialTarget(uri: string, proxy?: string): DialTarget {
   if (parsed.schema === 'sips') throw new Error(`sips: is not supported: ${uri}`);
   const hop = proxy ? parseUri(proxy) : parsed;
   if (!hop) throw new Error(`not a SIP URI: ${proxy}`);
-  const protocol: Protocol = transportOf(hop.params.transport) ?? 'UDP';
-  return { requestUri: uri, user: parsed.user, host: parsed.host, nextHop: proxy ?? uri, protocol };
+  const protocol = transportOf(hop.params.transport);
+  return {
+    requestUri: uri,
+    user: parsed.user,
+    host: parsed.host,
+    nextHop: proxy ?? uri,
+    ...(protocol ? { protocol } : {}),
+  };
 }
 
 export class OutboundCall extends SipCall {
@@ -136,7 +144,11 @@ export async function dial(
   if (options.signal?.aborted) return { status: 'failed', reason: 'aborted' };
   let hop: Remote;
   try {
-    hop = await resolveHop(target.nextHop, target.protocol);
+    hop = await resolveHop(target.nextHop, {
+      resolver: stack.resolver,
+      supported: stack.transports,
+      ...(target.protocol ? { protocolHint: target.protocol } : {}),
+    });
   } catch (err) {
     return { status: 'failed', reason: `cannot resolve ${target.nextHop}: ${(err as Error).message}` };
   }

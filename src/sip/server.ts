@@ -24,6 +24,7 @@ import {
 } from './lib.js';
 import { type Logger, silentLogger } from './logger.js';
 import { type DialOptions, type DialOutcome, type DialTarget, dial, dialTarget } from './outbound.js';
+import { resolverFor, type SipResolver, systemResolver } from './resolve.js';
 import { type CodecPref, chooseCodec, DEFAULT_CODEC_PREFS, parseSdp, SdpError } from './sdp.js';
 import type { DialogRequestHandler, OutgoingRequest, SipStack } from './stack.js';
 import { type Protocol, type Remote, SipTransport, type TlsOptions } from './transport.js';
@@ -40,6 +41,13 @@ export interface SipServerOptions {
   tcpPort?: number | false;
   /** SIP over TLS (port, certificate and key; extra trust for dialling out); absent = none. */
   tls?: TlsOptions;
+  /**
+   * DNS servers (`address` or `address:port`) for NAPTR, SRV and address lookups of next
+   * hops; default: the system's (and its hosts file for addresses).
+   */
+  dnsServers?: string[];
+  /** The lookups themselves, replacing `dnsServers` (tests). */
+  resolver?: SipResolver;
   logger?: Logger;
   userAgent?: string;
   /** Codec preference order; default opus > g722 > pcmu > pcma. */
@@ -76,6 +84,8 @@ export class SipServer implements SipStack {
   readonly allow = ALLOW;
   readonly t1: number;
   readonly minSE: number;
+  readonly resolver: SipResolver;
+  readonly transports: readonly Protocol[];
   private readonly layer: TransactionLayer;
   private readonly dialogs = new Map<string, DialogRequestHandler>();
   /** INVITEs not yet answered finally, for CANCEL: Call-ID + Via branch. */
@@ -97,6 +107,13 @@ export class SipServer implements SipStack {
     this.logger = options.logger ?? silentLogger;
     this.prefs = options.mediaPrefs ?? DEFAULT_CODEC_PREFS;
     this.userAgent = options.userAgent ?? 'Parley';
+    this.resolver =
+      options.resolver ?? (options.dnsServers?.length ? resolverFor(options.dnsServers) : systemResolver());
+    this.transports = [
+      'UDP',
+      ...(transport.tcpPort ? (['TCP'] as const) : []),
+      ...(transport.tlsPort ? (['TLS'] as const) : []),
+    ];
     this.t1 = options.t1Ms ?? T1;
     this.minSE = options.minSessionExpires ?? MIN_SE;
     this.layer = makeTransactionLayer();

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   engineTuningFrom,
   parseCodecs,
+  parseDnsServers,
   parseRtpPorts,
   parseSipTls,
   sipLimitsFrom,
@@ -12,6 +13,20 @@ import { UsageError } from '../../src/cli/io.js';
 const CERTS = path.resolve(import.meta.dirname, '../fixtures/tls');
 
 describe('parley serve options', () => {
+  it('reads DNS servers, with optional ports, and refuses names', () => {
+    expect(parseDnsServers([])).toEqual([]);
+    expect(parseDnsServers(['10.0.0.53', '127.0.0.1:5353', '[::1]:53', '2001:db8::53'])).toEqual([
+      '10.0.0.53',
+      '127.0.0.1:5353',
+      '[::1]:53',
+      '2001:db8::53',
+    ]);
+    expect(() => parseDnsServers(['dns.example.com'])).toThrow(
+      /--dns-server: "dns.example.com" is not an IP address/,
+    );
+    expect(() => parseDnsServers(['127.0.0.1:99999'])).toThrow(/--dns-server: "99999" is not a port number/);
+  });
+
   it('reads the SIP over TLS files, naming the flag at fault', () => {
     expect(parseSipTls({})).toBeUndefined();
     const cert = path.join(CERTS, 'server.pem');

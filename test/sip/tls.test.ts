@@ -8,8 +8,9 @@ import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { contactUri, resolveHop } from '../../src/sip/dialog.js';
+import { contactUri } from '../../src/sip/dialog.js';
 import { type CallEvents, type InboundCall, SipServer } from '../../src/sip/index.js';
+import { resolveHop } from '../../src/sip/resolve.js';
 
 const CERTS = path.resolve(import.meta.dirname, '../fixtures/tls');
 const pem = (name: string): Buffer => readFileSync(path.join(CERTS, name));
@@ -54,11 +55,17 @@ describe('SIP over TLS', () => {
     expect(contactUri({ address: '127.0.0.1', port: 5061, protocol: 'TLS' })).toBe(
       'sip:parley@127.0.0.1:5061;transport=tls',
     );
-    expect(await resolveHop('sip:bob@localhost;transport=TLS')).toEqual({
+    // A name with no SRV record: its address, on 5061 (lookups answered here, no network).
+    const resolver = {
+      naptr: async () => [],
+      srv: async () => [],
+      address: async (name: string) => (name === 'pbx.test' ? '127.0.0.1' : Promise.reject(new Error(name))),
+    };
+    expect(await resolveHop('sip:bob@pbx.test;transport=TLS', { resolver })).toEqual({
       protocol: 'TLS',
-      address: expect.stringMatching(/^(127\.0\.0\.1|::1)$/),
+      address: '127.0.0.1',
       port: 5061,
-      serverName: 'localhost',
+      serverName: 'pbx.test',
     });
     expect(await resolveHop('sip:bob@127.0.0.1:5070;transport=tcp')).toEqual({
       protocol: 'TCP',

@@ -17,6 +17,7 @@ export interface ServeCliOptions {
   sipTlsCert?: string;
   sipTlsKey?: string;
   sipTlsCa?: string;
+  dnsServer: string[];
   rtpPorts: string;
   recordings: string;
   latching?: boolean;
@@ -158,6 +159,18 @@ export function parseSipTls(
   };
 }
 
+/** `--dns-server` values (`IP`, `IP:PORT`, `[IPv6]:PORT`), checked; none means the system's resolver. */
+export function parseDnsServers(list: readonly string[]): string[] {
+  return list.map((text) => {
+    const m = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(text.trim());
+    const host = m?.[1] ?? m?.[2] ?? (isIP(text.trim()) === 6 ? text.trim() : undefined);
+    if (!host || !isIP(host))
+      throw new UsageError(`--dns-server: "${text}" is not an IP address (with an optional :port)`);
+    if (m?.[3] !== undefined) port(m[3], '--dns-server');
+    return text.trim();
+  });
+}
+
 /** `--http`, `--http-token`, PARLEY_TOKENS and `--http-insecure` → the API's options (undefined: no API). */
 export function parseHttp(
   opts: Pick<ServeCliOptions, 'http' | 'httpToken' | 'httpInsecure'>,
@@ -197,6 +210,7 @@ export async function serveCommand(paths: string[], opts: ServeCliOptions, io: C
   const tuning = engineTuningFrom(opts);
   const sipLimits = sipLimitsFrom(opts);
   const sipTls = parseSipTls(opts);
+  const dnsServers = parseDnsServers(opts.dnsServer ?? []);
   const http = parseHttp(opts, process.env);
   const logger = pino({ level: opts.logLevel, base: undefined });
   let server: ParleyServer;
@@ -208,6 +222,7 @@ export async function serveCommand(paths: string[], opts: ServeCliOptions, io: C
         udpPort: sipPort,
         tcpPort: opts.tcp ? sipPort : false,
         ...(sipTls ? { tls: sipTls } : {}),
+        ...(dnsServers.length > 0 ? { dnsServers } : {}),
         ...(opts.advertise ? { advertise: opts.advertise } : {}),
         limits: sipLimits,
       },

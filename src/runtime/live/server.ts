@@ -39,6 +39,8 @@ export interface ServerOptions {
     tcpPort?: number | false;
     /** SIP over TLS: port (conventionally 5061), certificate and key; absent = no TLS. */
     tls?: TlsOptions;
+    /** DNS servers for locating dial-out destinations (NAPTR, SRV, A); default: the system's. */
+    dnsServers?: string[];
     /** Address written into Via/Contact when `address` is a wildcard. */
     advertise?: string;
     /** Rate limits, caps and timeouts of the SIP side (src/sip/guard/limits.ts); defaults apply. */
@@ -154,6 +156,7 @@ export class ParleyServer {
         udpPort: options.sip.udpPort ?? 5060,
         tcpPort: options.sip.tcpPort ?? 5060,
         ...(options.sip.tls ? { tls: options.sip.tls } : {}),
+        ...(options.sip.dnsServers?.length ? { dnsServers: options.sip.dnsServers } : {}),
         ...(options.sip.limits ? { limits: options.sip.limits } : {}),
         logger,
         ...(options.codecs ? { mediaPrefs: options.codecs } : {}),
