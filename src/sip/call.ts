@@ -356,6 +356,9 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
       case 'OPTIONS':
         this.stack.respond(tx, this.response(request, 200, 'OK', { headers: this.capabilities() }));
         return;
+      case 'PRACK':
+        this.handlePrack(request, tx);
+        return;
       default:
         this.stack.respond(
           tx,
@@ -365,7 +368,12 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
   }
 
   protected capabilities(): Record<string, string> {
-    return { allow: this.stack.allow, accept: 'application/sdp', supported: 'timer' };
+    return { allow: this.stack.allow, accept: 'application/sdp', supported: 'timer, 100rel' };
+  }
+
+  /** PRACK (RFC 3262): only a call that sent reliable provisional responses expects one. */
+  protected handlePrack(request: SipRequest, tx: ServerTransaction): void {
+    this.stack.respond(tx, this.response(request, 481, 'No Reliable Provisional Response Pending'));
   }
 
   private handleAck(ack: SipRequest): void {

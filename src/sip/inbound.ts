@@ -17,7 +17,14 @@ import {
 } from './sdp.js';
 import type { SipStack } from './stack.js';
 import type { Protocol, Remote } from './transport.js';
-import type { SipRequest } from './wire/types.js';
+import type { SipRequest, SipResponse } from './wire/types.js';
+
+/** A reliable provisional response waiting for its PRACK (RFC 3262). */
+interface Unacknowledged {
+  rseq: number;
+  timer: NodeJS.Timeout;
+  giveUp: NodeJS.Timeout;
+}
 
 export type InboundState = 'incoming' | 'ringing' | 'early' | 'answering' | 'answered' | 'ended';
 
@@ -34,6 +41,14 @@ export class InboundCall extends SipCall {
   readonly offer: RemoteMedia | undefined;
   private _state: InboundState = 'incoming';
   private readonly localTag = randomToken(12);
+  /** The INVITE required 100rel: every provisional response but 100 goes reliably (RFC 3262 3). */
+  private readonly reliable: boolean;
+  private rseq = Math.floor(Math.random() * 2 ** 30) + 1;
+  private unacknowledged: Unacknowledged | undefined;
+  /** Reliable provisional responses waiting for the one before them to be acknowledged. */
+  private readonly queued: SipResponse[] = [];
+  /** Run once no reliable provisional response awaits its PRACK (an answer held back). */
+  private prackWaiters: Array<() => void> = [];
 
   constructor(
     stack: SipStack,
@@ -54,6 +69,7 @@ export class InboundCall extends SipCall {
     this.transport = remote.protocol;
     this.headers = flattenHeaders(invite);
     this.offer = offer;
+    this.reliable = /\b100rel\b/i.test(String(invite.headers.require ?? ''));
     const recordRoute = Array.isArray(invite.headers['record-route']) ? invite.headers['record-route'] : [];
     const contact = invite.headers.contact;
     this.dialog = new Dialog({
@@ -84,26 +100,23 @@ export class InboundCall extends SipCall {
   ringing(): void {
     if (this._state !== 'incoming') return;
     this._state = 'ringing';
-    this.stack.respond(
-      this.tx,
-      this.response(this.invite, 180, 'Ringing', { headers: this.contactHeader() }),
-    );
+    this.sendProvisional(this.response(this.invite, 180, 'Ringing', { headers: this.contactHeader() }));
   }
 
   /**
-   * 183 Session Progress with our answer, for announcements before answering. Needs an offer
-   * in the INVITE (an early answer to a late offer would need reliable provisionals, RFC 3262).
+   * 183 Session Progress with our answer, for announcements before answering (reliably, with
+   * RSeq, when the INVITE required 100rel). Needs an offer in the INVITE: for a late offer, our
+   * offer would go in a reliable 183 and the answer come in the PRACK, which is not done.
    */
   earlyMedia(local: LocalMedia): NegotiatedMedia {
     if (this._state !== 'incoming' && this._state !== 'ringing' && this._state !== 'early') {
       throw new Error(`earlyMedia: call is ${this._state}`);
     }
     if (!this.offer)
-      throw new Error('earlyMedia: the INVITE had no offer (late offer needs 100rel, not supported)');
+      throw new Error('earlyMedia: the INVITE had no offer (early media for a late offer is not supported)');
     const { sdp, media } = this.answerOffer(local);
     this._state = 'early';
-    this.stack.respond(
-      this.tx,
+    this.sendProvisional(
       this.response(this.invite, 183, 'Session Progress', { body: sdp, headers: this.contactHeader() }),
     );
     return media;
@@ -120,6 +133,17 @@ export class InboundCall extends SipCall {
       return Promise.reject(new Error('answer: already answering'));
     }
     if (this._state === 'ended') return Promise.reject(new Error('answer: the call has ended'));
+    // RFC 3262 3: no 2xx while a reliable provisional response (maybe with our answer) waits
+    // for its PRACK; provisional responses still queued mean nothing once the call is answered.
+    this.queued.length = 0;
+    if (this.unacknowledged) {
+      return new Promise((resolve, reject) => {
+        this.prackWaiters.push(() => {
+          if (this.ended) reject(new Error('answer: the call has ended'));
+          else this.answer(local).then(resolve, reject);
+        });
+      });
+    }
     const headers = { ...this.okHeaders(this.invite) };
     if (this.offer) {
       let answer: { sdp: string; media: NegotiatedMedia };
@@ -203,7 +227,85 @@ export class InboundCall extends SipCall {
 
   protected override finish(...args: Parameters<SipCall['finish']>): void {
     this._state = 'ended';
+    this.stopRetransmitting();
+    this.queued.length = 0;
     super.finish(...args);
+    this.releasePrackWaiters();
+  }
+
+  /** A PRACK: acknowledges the reliable provisional response it names by RAck (RFC 3262 7.2). */
+  protected override handlePrack(request: SipRequest, tx: ServerTransaction): void {
+    const rack = /^\s*(\d+)\s+(\d+)\s+([A-Za-z]+)\s*$/.exec(String(request.headers.rack ?? ''));
+    const pending = this.unacknowledged;
+    const matches =
+      pending !== undefined &&
+      rack !== null &&
+      Number(rack[1]) === pending.rseq &&
+      Number(rack[2]) === this.invite.headers.cseq.seq &&
+      rack[3]?.toUpperCase() === 'INVITE';
+    if (!matches) {
+      this.stack.respond(tx, this.response(request, 481, 'No Matching Reliable Provisional Response'));
+      return;
+    }
+    // An offer in a PRACK (RFC 3262 5) is not taken up; the PRACK still acknowledges.
+    if (request.content.length > 0)
+      this.stack.respond(tx, this.response(request, 488, 'Offer In PRACK Not Accepted'));
+    else this.stack.respond(tx, this.response(request, 200, 'OK'));
+    this.stopRetransmitting();
+    const next = this.queued.shift();
+    if (next) this.sendReliably(next);
+    else this.releasePrackWaiters();
+  }
+
+  private sendProvisional(response: SipResponse): void {
+    if (!this.reliable) this.stack.respond(this.tx, response);
+    else if (this.unacknowledged) this.queued.push(response);
+    else this.sendReliably(response);
+  }
+
+  /**
+   * Sends a provisional response with Require: 100rel and the next RSeq, and retransmits it
+   * (T1, doubling) until its PRACK; after 64·T1 without one the call is refused with 504.
+   */
+  private sendReliably(base: SipResponse): void {
+    const rseq = this.rseq++;
+    const response: SipResponse = {
+      ...base,
+      // Written `RSeq` as RFC 3262 spells it: names are case-insensitive, but not every peer knows.
+      headers: { ...base.headers, require: '100rel', RSeq: String(rseq) },
+    };
+    const t1 = this.stack.t1;
+    this.stack.respond(this.tx, response);
+    const resend = (interval: number): NodeJS.Timeout =>
+      setTimeout(() => {
+        const pending = this.unacknowledged;
+        if (pending?.rseq !== rseq) return;
+        this.stack.respond(this.tx, response);
+        pending.timer = resend(interval * 2);
+      }, interval);
+    const giveUp = setTimeout(() => {
+      if (this.unacknowledged?.rseq !== rseq) return;
+      this.log.warn({ rseq }, 'no PRACK for a reliable provisional response in 64·T1: refusing the call');
+      this.stopRetransmitting();
+      if (this._state === 'answered' || this._state === 'answering' || this.ended) return;
+      this.stack.respond(this.tx, this.response(this.invite, 504, 'No PRACK Received'));
+      this.finish('timeout', 'no PRACK');
+    }, 64 * t1);
+    this.unacknowledged = { rseq, timer: resend(t1), giveUp };
+  }
+
+  private stopRetransmitting(): void {
+    const pending = this.unacknowledged;
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    clearTimeout(pending.giveUp);
+    this.unacknowledged = undefined;
+  }
+
+  private releasePrackWaiters(): void {
+    const waiters = this.prackWaiters;
+    this.prackWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   private confirm(): void {

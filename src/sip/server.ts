@@ -68,12 +68,13 @@ export interface SipServerOptions {
   admit?: (source: Remote, method: string) => 'accept' | 'drop' | { status: number; reason: string };
 }
 
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, MESSAGE, UPDATE';
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, MESSAGE, UPDATE, PRACK';
 /** Methods we know but do not serve: 405 with Allow rather than 501. */
-const KNOWN_UNSUPPORTED = new Set(['REGISTER', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'REFER', 'PRACK']);
+const KNOWN_UNSUPPORTED = new Set(['REGISTER', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'REFER']);
 /** Methods that only make sense inside a dialog or transaction: 481 when none matches. */
-const DIALOG_ONLY = new Set(['BYE', 'INFO', 'UPDATE', 'MESSAGE', 'CANCEL']);
-const SUPPORTED_EXTENSIONS = new Set(['timer']);
+const DIALOG_ONLY = new Set(['BYE', 'INFO', 'UPDATE', 'MESSAGE', 'CANCEL', 'PRACK']);
+/** RFC 4028 session timers; RFC 3262 reliable provisional responses (as a UAS). */
+const SUPPORTED_EXTENSIONS = new Set(['timer', '100rel']);
 
 export type InviteHandler = (call: InboundCall) => void;
 

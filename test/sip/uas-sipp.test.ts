@@ -54,6 +54,48 @@ describe.skipIf(!haveSipp())('SIP UAS against sipp', () => {
     expect(ended).toEqual([{ by: 'remote' }]);
   });
 
+  it('sends reliable provisional responses when the INVITE requires 100rel, answering after the PRACK', async () => {
+    const answered: Promise<unknown>[] = [];
+    server.onInvite((call) => {
+      track(call);
+      call.ringing();
+      // Asked at once: the 200 waits for the PRACK of the 180.
+      answered.push(call.answer(LOCAL));
+    });
+    const run = await runSipp({ scenario: 'uac-100rel.xml', target: target(), service: 'conf-1234' });
+    const result = await run.done;
+    expect(result.code, describeRun(result)).toBe(0);
+    await expect(answered[0]).resolves.toMatchObject({ codec: { id: 'pcmu' } });
+    expect(ended).toEqual([{ by: 'remote' }]);
+  });
+
+  it('refuses a 100rel call whose caller never sends PRACK, after 64·T1', async () => {
+    await server.close();
+    server = await SipServer.listen({
+      address: '127.0.0.1',
+      udpPort: 0,
+      tcpPort: 0,
+      mediaPrefs: ['pcmu', 'pcma'],
+      t1Ms: 40,
+    });
+    let answer: Promise<unknown> | undefined;
+    server.onInvite((call) => {
+      track(call);
+      call.ringing();
+      answer = call.answer(LOCAL);
+      answer.catch(() => {});
+    });
+    const run = await runSipp({
+      scenario: 'uac-100rel-no-prack.xml',
+      target: target(),
+      service: 'conf-1234',
+    });
+    const result = await run.done;
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(ended).toMatchObject([{ by: 'timeout', reason: 'no PRACK' }]);
+    await expect(answer).rejects.toThrow(/ended/);
+  });
+
   it('carries 40 overlapping calls from one sipp', async () => {
     server.onInvite((call) => {
       track(call);
