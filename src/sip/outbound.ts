@@ -182,7 +182,7 @@ export async function dial(
       cseq: { seq, method: 'INVITE' },
       contact: [{ uri: contactUri(contact), params: {} }],
       ...(options.proxy ? { route: [{ uri: proxyRoute(options.proxy), params: {} }] } : {}),
-      supported: 'timer',
+      supported: 'timer, 100rel',
       allow: stack.allow,
       'user-agent': stack.userAgent,
       'content-type': 'application/sdp',
@@ -210,7 +210,37 @@ export async function dial(
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
+  /** Early dialogs by To tag, with the last RSeq acknowledged there (RFC 3262 4). */
+  const early = new Map<string, { dialog: Dialog; rseq: number }>();
+  /**
+   * PRACKs a reliable provisional response; false for one to ignore: a retransmission of one
+   * already acknowledged, or one out of order.
+   */
+  const acknowledge = (response: SipResponse, invite: SipRequest): boolean => {
+    if (!/\b100rel\b/i.test(String(response.headers.require ?? ''))) return true;
+    const rseq = Number(response.headers.rseq);
+    const toTag = response.headers.to.params.tag;
+    if (!Number.isInteger(rseq) || rseq < 1 || !toTag) return true;
+    let entry = early.get(toTag);
+    if (entry && rseq <= entry.rseq) return false;
+    if (entry && rseq !== entry.rseq + 1) return false;
+    entry ??= { dialog: dialogFrom(invite, response, contact, hop), rseq };
+    entry.rseq = rseq;
+    early.set(toTag, entry);
+    const { dialog } = entry;
+    // Written `RAck` as RFC 3262 spells it (names are case-insensitive, not every peer knows).
+    const prack = dialog.request('PRACK', { headers: { RAck: `${rseq} ${invite.headers.cseq.seq} INVITE` } });
+    void dialog
+      .nextHop(stack.resolver, stack.transports)
+      .then((next) => stack.send(prack, next).final)
+      .then((r) => {
+        if (r.status >= 300) log.warn({ status: r.status, rseq }, 'PRACK refused');
+      });
+    return true;
+  };
+
   const onProvisional = (response: SipResponse): void => {
+    if (current && !acknowledge(response, current.invite)) return;
     provisional = true;
     if (cancelReason) {
       // RFC 3261 9.1: CANCEL only once a provisional response has arrived.
@@ -255,7 +285,20 @@ export async function dial(
     log.info({ status: response.status, reason: response.reason }, 'dial final response');
     if (response.status >= 200 && response.status < 300) {
       answered = true;
-      return established(stack, invite, response, options, offered, contact, hop, log, cancelReason);
+      // Requests in the dialog go on from the CSeq of the PRACKs sent in its early dialog.
+      const earlySeq = early.get(String(response.headers.to.params.tag ?? ''))?.dialog.localSeq;
+      return established(
+        stack,
+        invite,
+        response,
+        options,
+        offered,
+        contact,
+        hop,
+        log,
+        cancelReason,
+        earlySeq,
+      );
     }
     return failure(response, cancelReason);
   } finally {
@@ -275,6 +318,27 @@ function failure(response: SipResponse, cancelReason: 'no-answer' | 'aborted' | 
   return { status: 'failed', code, reason };
 }
 
+/** The dialog a response to our INVITE makes (early for 1xx, confirmed for 2xx; RFC 3261 12.1.2). */
+function dialogFrom(invite: SipRequest, response: SipResponse, contact: LocalContact, hop: Remote): Dialog {
+  const recordRoute = Array.isArray(response.headers['record-route']) ? response.headers['record-route'] : [];
+  const remoteContact = response.headers.contact;
+  return new Dialog({
+    callId: invite.headers['call-id'],
+    localTag: String(invite.headers.from.params.tag),
+    remoteTag: String(response.headers.to.params.tag ?? ''),
+    localUri: { ...invite.headers.from, params: {} },
+    remoteUri: { ...response.headers.to, uri: uriString(response.headers.to.uri), params: {} },
+    remoteTarget:
+      Array.isArray(remoteContact) && remoteContact[0] ? uriString(remoteContact[0].uri) : invite.uri,
+    // The UAC's route set is the Record-Route of the response, reversed.
+    routeSet: recordRoute.map((r) => ({ ...r, uri: uriString(r.uri) })).reverse(),
+    localSeq: invite.headers.cseq.seq,
+    remoteSeq: undefined,
+    contact,
+    fallback: hop,
+  });
+}
+
 function established(
   stack: SipStack,
   invite: SipRequest,
@@ -285,24 +349,10 @@ function established(
   hop: Remote,
   log: Logger,
   cancelReason: 'no-answer' | 'aborted' | undefined,
+  earlySeq: number | undefined,
 ): DialOutcome {
-  const recordRoute = Array.isArray(ok.headers['record-route']) ? ok.headers['record-route'] : [];
-  const remoteContact = ok.headers.contact;
-  const dialog = new Dialog({
-    callId: invite.headers['call-id'],
-    localTag: String(invite.headers.from.params.tag),
-    remoteTag: String(ok.headers.to.params.tag ?? ''),
-    localUri: { ...invite.headers.from, params: {} },
-    remoteUri: { ...ok.headers.to, uri: uriString(ok.headers.to.uri), params: {} },
-    remoteTarget:
-      Array.isArray(remoteContact) && remoteContact[0] ? uriString(remoteContact[0].uri) : invite.uri,
-    // The UAC's route set is the Record-Route of the 2xx, reversed (RFC 3261 12.1.2).
-    routeSet: recordRoute.map((r) => ({ ...r, uri: uriString(r.uri) })).reverse(),
-    localSeq: invite.headers.cseq.seq,
-    remoteSeq: undefined,
-    contact,
-    fallback: hop,
-  });
+  const dialog = dialogFrom(invite, ok, contact, hop);
+  if (earlySeq !== undefined) dialog.localSeq = Math.max(dialog.localSeq, earlySeq);
   const creds = options.auth ? { user: options.auth.username, password: options.auth.password } : undefined;
   let media: NegotiatedMedia;
   try {

@@ -19,6 +19,24 @@ describe.skipIf(!haveSipp())('SIP dial-out against a sipp UAS', () => {
     await server.close();
   });
 
+  it('acknowledges a reliable 180 with PRACK before the answer, and goes on in sequence', async () => {
+    const run = await runSipp({ scenario: 'uas-100rel.xml' });
+    const progress: string[] = [];
+    const outcome = await server.dial({
+      uri: `sip:bob@127.0.0.1:${run.port}`,
+      from: 'sip:alice@parley.test',
+      timeoutMs: 5000,
+      local: LOCAL,
+      onProgress: (e) => progress.push(e.type),
+    });
+    expect(outcome.status, JSON.stringify(outcome)).toBe('answered');
+    if (outcome.status !== 'answered') return;
+    expect(progress).toEqual(['ringing']);
+    await outcome.call.hangup();
+    const result = await run.done;
+    expect(result.code, describeRun(result)).toBe(0);
+  });
+
   it('answered after ringing and early media; MESSAGE and INFO to the callee; our BYE ends it', async () => {
     const run = await runSipp({ scenario: 'uas-answer.xml' });
     const progress: string[] = [];
