@@ -8,7 +8,7 @@ import { SipCall } from './call.js';
 import { contactUri, Dialog, type LocalContact, makeVia } from './dialog.js';
 import { parseUri, randomToken, signRequest, uriString } from './lib.js';
 import { type Logger, withFields } from './logger.js';
-import { resolveHop, transportOf } from './resolve.js';
+import { resolveHops, transportOf } from './resolve.js';
 import {
   acceptAnswer,
   type LocalMedia,
@@ -142,9 +142,9 @@ export async function dial(
     return { status: 'failed', reason: (err as Error).message };
   }
   if (options.signal?.aborted) return { status: 'failed', reason: 'aborted' };
-  let hop: Remote;
+  let hops: Remote[];
   try {
-    hop = await resolveHop(target.nextHop, {
+    hops = await resolveHops(target.nextHop, {
       resolver: stack.resolver,
       supported: stack.transports,
       ...(target.protocol ? { protocolHint: target.protocol } : {}),
@@ -152,6 +152,8 @@ export async function dial(
   } catch (err) {
     return { status: 'failed', reason: `cannot resolve ${target.nextHop}: ${(err as Error).message}` };
   }
+  // The targets of one SRV service: same transport, tried in order (RFC 3263 4.3).
+  let hop = hops[0] as Remote;
   const contact = contactFor(hop.protocol);
   // No listening port for the transport: no Contact a callee could reach, and for TLS no
   // certificate or trust to connect with.
@@ -273,6 +275,21 @@ export async function dial(
   try {
     let invite = build();
     let response = await sendInvite(invite);
+    // A transport failure (our own 503), a 503, or a timeout with nothing heard moves on to
+    // the next server of the service, with the same request on a new branch (RFC 3263 4.3).
+    for (let next = 1; next < hops.length && !cancelReason && failsOver(response, provisional); next++) {
+      log.info(
+        {
+          status: response.status,
+          reason: response.reason,
+          next: `${hops[next]?.address}:${hops[next]?.port}`,
+        },
+        'dial: trying the next server',
+      );
+      hop = hops[next] as Remote;
+      invite = build();
+      response = await sendInvite(invite);
+    }
     if ((response.status === 401 || response.status === 407) && options.auth && !cancelReason) {
       seq += 1;
       const signed = build();
@@ -305,6 +322,10 @@ export async function dial(
     clearTimeout(ringTimer);
     options.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+function failsOver(response: SipResponse, heardFromServer: boolean): boolean {
+  return response.status === 503 || (response.status === 408 && !heardFromServer);
 }
 
 function failure(response: SipResponse, cancelReason: 'no-answer' | 'aborted' | undefined): DialOutcome {

@@ -5,8 +5,9 @@
  * SRV records of each transport we speak; a name with no records at all is used as is, on
  * the transport's default port.
  *
- * Not done: failing over to the next SRV target when the first does not answer (the best
- * target is used), and NAPTR regexp rewriting (SIP's NAPTR records use replacements).
+ * `resolveHops` lists every target of the service found, in the order they are to be tried
+ * (RFC 3263 4.3: on a transport error or 503, the next one). Not done: NAPTR regexp
+ * rewriting (SIP's NAPTR records use replacements).
  */
 import dns from 'node:dns';
 import net from 'node:net';
@@ -100,6 +101,17 @@ export function pickSrv(
   return tier[tier.length - 1];
 }
 
+/** Every usable SRV record in the order RFC 2782 has them tried: pickSrv, again and again. */
+export function orderSrv(list: dns.SrvRecord[], random: () => number = Math.random): dns.SrvRecord[] {
+  const left = [...list];
+  const out: dns.SrvRecord[] = [];
+  for (let next = pickSrv(left, random); next; next = pickSrv(left, random)) {
+    out.push(next);
+    left.splice(left.indexOf(next), 1);
+  }
+  return out;
+}
+
 export interface ResolveOptions {
   /** The transport to use when the URI and DNS do not name one (a dialog's own). */
   protocolHint?: Protocol;
@@ -113,6 +125,17 @@ export interface ResolveOptions {
  * target), which the peer's certificate must name (RFC 5922).
  */
 export async function resolveHop(uri: string, options: ResolveOptions = {}): Promise<Remote> {
+  const [first] = await resolveHops(uri, options);
+  if (!first) throw new Error(`no address for ${uri}`);
+  return first;
+}
+
+/**
+ * Every next hop of a SIP URI in the order to try them: the SRV targets of the service
+ * found (RFC 2782 order), or the one hop the URI or its name gives. Rejects when none
+ * has an address.
+ */
+export async function resolveHops(uri: string, options: ResolveOptions = {}): Promise<Remote[]> {
   const parsed = parseUri(uri.replace(/^<|>$/g, ''));
   if (!parsed) throw new Error(`not a SIP URI: ${uri}`);
   const resolver = options.resolver ?? systemResolver();
@@ -124,11 +147,11 @@ export async function resolveHop(uri: string, options: ResolveOptions = {}): Pro
 
   if (net.isIP(host)) {
     const protocol = named ?? options.protocolHint ?? 'UDP';
-    return hop(protocol, host, parsed.port ?? DEFAULT_PORT[protocol]);
+    return [hop(protocol, host, parsed.port ?? DEFAULT_PORT[protocol])];
   }
   if (parsed.port !== undefined) {
     const protocol = named ?? options.protocolHint ?? 'UDP';
-    return hop(protocol, await resolver.address(host), parsed.port);
+    return [hop(protocol, await resolver.address(host), parsed.port)];
   }
 
   // Which SRV names to try, in order, each with the transport it stands for.
@@ -149,9 +172,21 @@ export async function resolveHop(uri: string, options: ResolveOptions = {}): Pro
     }
   }
   for (const { protocol, srv } of candidates) {
-    const target = pickSrv(await resolver.srv(srv));
-    if (target) return hop(protocol, await resolver.address(target.name), target.port);
+    const targets = orderSrv(await resolver.srv(srv));
+    if (targets.length === 0) continue;
+    const hops: Remote[] = [];
+    let lastError: unknown;
+    for (const target of targets) {
+      try {
+        hops.push(hop(protocol, await resolver.address(target.name), target.port));
+      } catch (err) {
+        // A target with no address is passed over; the others may still serve.
+        lastError = err;
+      }
+    }
+    if (hops.length > 0) return hops;
+    throw lastError;
   }
   const protocol = named ?? options.protocolHint ?? 'UDP';
-  return hop(protocol, await resolver.address(host), DEFAULT_PORT[protocol]);
+  return [hop(protocol, await resolver.address(host), DEFAULT_PORT[protocol])];
 }

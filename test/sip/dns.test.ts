@@ -4,10 +4,18 @@
  * calls from one Parley SIP server to another, found only through DNS, over UDP, TCP and TLS.
  */
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InboundCall, SipServer } from '../../src/sip/index.js';
-import { pickSrv, resolveHop, resolverFor, type SipResolver } from '../../src/sip/resolve.js';
+import {
+  orderSrv,
+  pickSrv,
+  resolveHop,
+  resolveHops,
+  resolverFor,
+  type SipResolver,
+} from '../../src/sip/resolve.js';
 import { Dnsmasq, haveDnsmasq } from '../support/dnsmasq.js';
 
 const CERTS = path.resolve(import.meta.dirname, '../fixtures/tls');
@@ -26,6 +34,12 @@ describe('SRV selection (RFC 2782)', () => {
     expect(pickSrv([rec('.', 0, 0)])).toBeUndefined();
     expect(pickSrv([])).toBeUndefined();
   });
+
+  it('orders every target for failing over: priorities in turn, weights within each', () => {
+    const list = [rec('backup', 20, 0), rec('a', 10, 30), rec('b', 10, 70), rec('.', 0, 0)];
+    expect(orderSrv(list, () => 0).map((r) => r.name)).toEqual(['a', 'b', 'backup']);
+    expect(orderSrv(list, () => 0.5).map((r) => r.name)).toEqual(['b', 'a', 'backup']);
+  });
 });
 
 describe.skipIf(!haveDnsmasq())('SIP servers found in DNS', () => {
@@ -34,6 +48,8 @@ describe.skipIf(!haveDnsmasq())('SIP servers found in DNS', () => {
   let callee: SipServer;
   let caller: SipServer;
   let lastInbound: InboundCall | undefined;
+  /** A TCP port with nothing listening: connecting to it is refused at once. */
+  let deadPort: number;
 
   beforeAll(async () => {
     callee = await SipServer.listen({
@@ -45,6 +61,12 @@ describe.skipIf(!haveDnsmasq())('SIP servers found in DNS', () => {
     callee.onInvite((call) => {
       lastInbound = call;
       void call.answer({ address: '127.0.0.1', port: 41500 }).catch(() => {});
+    });
+    deadPort = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as net.AddressInfo;
+        probe.close(() => resolve(port));
+      });
     });
     dns = await Dnsmasq.start({
       naptr: [
@@ -59,6 +81,9 @@ describe.skipIf(!haveDnsmasq())('SIP servers found in DNS', () => {
         `_sip._udp.srv.test,backup.srv.test,9,20,0`,
         `_sip._udp.srv.test,main.srv.test,${callee.udpPort},10,0`,
         `_sips._tcp.pbx.test,tls-1.pbx.test,${callee.tlsPort},0,0`,
+        // The preferred server is down; the second one answers.
+        `_sip._tcp.fo.test,down.fo.test,${deadPort},10,0`,
+        `_sip._tcp.fo.test,up.fo.test,${callee.tcpPort},20,0`,
       ],
       hosts: [
         'host.naptr.test,127.0.0.1',
@@ -67,6 +92,8 @@ describe.skipIf(!haveDnsmasq())('SIP servers found in DNS', () => {
         'srv.test,127.0.0.1',
         'plain.test,127.0.0.1',
         'tls-1.pbx.test,127.0.0.1',
+        'down.fo.test,127.0.0.1',
+        'up.fo.test,127.0.0.1',
       ],
     });
     resolver = resolverFor([dns.server]);
@@ -145,6 +172,23 @@ describe.skipIf(!haveDnsmasq())('SIP servers found in DNS', () => {
       await outcome.call.hangup();
     }
   }, 30_000);
+
+  it('moves on to the next SRV target when the first one cannot be reached', async () => {
+    expect((await resolveHops('sip:room@fo.test;transport=tcp', { resolver })).map((h) => h.port)).toEqual([
+      deadPort,
+      callee.tcpPort,
+    ]);
+    lastInbound = undefined;
+    const outcome = await caller.dial({
+      uri: 'sip:room@fo.test;transport=tcp',
+      timeoutMs: 3000,
+      local: { address: '127.0.0.1', port: 42700 },
+    });
+    expect(outcome.status, JSON.stringify(outcome)).toBe('answered');
+    if (outcome.status !== 'answered') return;
+    expect(outcome.call.source.port).toBe(callee.tcpPort);
+    await outcome.call.hangup();
+  }, 15_000);
 
   it('fails a dial to a name DNS does not know, saying so', async () => {
     const outcome = await caller.dial({
