@@ -35,11 +35,25 @@ async function records<T>(lookup: () => Promise<T[]>): Promise<T[]> {
   }
 }
 
+/**
+ * NAPTR answers, or none when the lookup fails: some servers and middleboxes mishandle NAPTR
+ * queries, and SRV and A lookups can still find the server.
+ */
+async function lookupOrNone<T>(lookup: () => Promise<T[]>): Promise<T[]> {
+  try {
+    return await lookup();
+  } catch {
+    return [];
+  }
+}
+
 /** The system's resolver: NAPTR and SRV from its DNS servers, addresses as getaddrinfo finds them (hosts file included). */
 export function systemResolver(): SipResolver {
+  // The system's servers, with short timeouts: a dial waits on these lookups before it rings.
+  const resolver = new dns.promises.Resolver({ timeout: 2000, tries: 2 });
   return {
-    naptr: (name) => records(() => dns.promises.resolveNaptr(name)),
-    srv: (name) => records(() => dns.promises.resolveSrv(name)),
+    naptr: (name) => records(() => resolver.resolveNaptr(name)),
+    srv: (name) => records(() => resolver.resolveSrv(name)),
     address: async (name) => (await dns.promises.lookup(name)).address,
   };
 }
@@ -158,7 +172,7 @@ export async function resolveHops(uri: string, options: ResolveOptions = {}): Pr
   const candidates: Array<{ protocol: Protocol; srv: string }> = [];
   if (named) candidates.push({ protocol: named, srv: `${SRV_PREFIX[named]}.${host}` });
   else {
-    const naptr = (await resolver.naptr(host))
+    const naptr = (await lookupOrNone(() => resolver.naptr(host)))
       .filter((r) => r.flags.toLowerCase() === 's' && NAPTR_SERVICE[r.service.toUpperCase()] !== undefined)
       .filter((r) => supported.includes(NAPTR_SERVICE[r.service.toUpperCase()] as Protocol))
       .sort((a, b) => a.order - b.order || a.preference - b.preference);
@@ -172,7 +186,15 @@ export async function resolveHops(uri: string, options: ResolveOptions = {}): Pr
     }
   }
   for (const { protocol, srv } of candidates) {
-    const targets = orderSrv(await resolver.srv(srv));
+    let found: dns.SrvRecord[];
+    try {
+      found = await resolver.srv(srv);
+    } catch {
+      // DNS itself failing (a timeout, SERVFAIL): more SRV questions would only wait as long;
+      // the name's own address is the last resort.
+      break;
+    }
+    const targets = orderSrv(found);
     if (targets.length === 0) continue;
     const hops: Remote[] = [];
     let lastError: unknown;

@@ -35,6 +35,31 @@ describe('SRV selection (RFC 2782)', () => {
     expect(pickSrv([])).toBeUndefined();
   });
 
+  it('falls back to the name itself when DNS fails, after one SRV question, not all of them', async () => {
+    const asked: string[] = [];
+    const timeout = (): never => {
+      throw Object.assign(new Error('queryNaptr ETIMEOUT'), { code: 'ETIMEOUT' });
+    };
+    const flaky: SipResolver = {
+      naptr: async (name) => {
+        asked.push(`naptr ${name}`);
+        return timeout();
+      },
+      srv: async (name) => {
+        asked.push(`srv ${name}`);
+        return timeout();
+      },
+      address: async (name) => {
+        asked.push(`a ${name}`);
+        return '127.0.0.1';
+      },
+    };
+    expect(await resolveHops('sip:room@flaky.test', { resolver: flaky })).toEqual([
+      { protocol: 'UDP', address: '127.0.0.1', port: 5060 },
+    ]);
+    expect(asked).toEqual(['naptr flaky.test', 'srv _sip._udp.flaky.test', 'a flaky.test']);
+  });
+
   it('orders every target for failing over: priorities in turn, weights within each', () => {
     const list = [rec('backup', 20, 0), rec('a', 10, 30), rec('b', 10, 70), rec('.', 0, 0)];
     expect(orderSrv(list, () => 0).map((r) => r.name)).toEqual(['a', 'b', 'backup']);
