@@ -7,11 +7,8 @@
  *
  *   npm run bench:platform [-- --seconds 60] [-- --priority 10]
  */
-import { spawn } from 'node:child_process';
 import os from 'node:os';
-import path from 'node:path';
-import { buildC } from './build-c.js';
-import { runTimerProbe } from './timer-probe.js';
+import { runCProgram, runTimerProbe } from './timer-probe.js';
 
 function option(name: string, fallback: number, max: number): number {
   const at = process.argv.indexOf(name);
@@ -24,32 +21,8 @@ function option(name: string, fallback: number, max: number): number {
 const seconds = Math.max(1, option('--seconds', 60, 3600));
 const priority = option('--priority', 10, 99);
 
-function runCpuGaps(): Promise<unknown> {
-  const binary = buildC(path.join(import.meta.dirname, 'cpu-gaps.c'), 'cpu-gaps');
-  const child = spawn(binary, [String(seconds), String(priority)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`cpu-gaps exited with ${code}: ${err.trim()}`));
-      try {
-        resolve(JSON.parse(out));
-      } catch {
-        reject(new Error(`cpu-gaps printed no report: ${out.slice(0, 200)}`));
-      }
-    });
-  });
-}
-
 const sleeping = await runTimerProbe(seconds, priority);
-const spinning = await runCpuGaps();
+const spinning = await runCProgram('cpu-gaps', [String(seconds), String(priority)]);
 console.log(
   JSON.stringify({
     bench: 'platform-idle',

@@ -19,10 +19,19 @@ export interface ProbeReport {
 
 /** Starts the probe for `seconds` at SCHED_FIFO `priority` (0: normal); resolves with its report. */
 export function runTimerProbe(seconds: number, priority: number): Promise<ProbeReport> {
-  const binary = buildC(path.join(import.meta.dirname, 'timer-lateness.c'), 'timer-lateness');
-  const child = spawn(binary, [String(Math.max(1, Math.round(seconds))), String(priority)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return runCProgram<ProbeReport>('timer-lateness', [
+    String(Math.max(1, Math.round(seconds))),
+    String(priority),
+  ]);
+}
+
+/**
+ * Builds `bench/platform/NAME.c` (buildC), runs it with `args` and resolves with the one
+ * JSON object it prints; rejects with its stderr when it fails.
+ */
+export function runCProgram<T>(name: string, args: string[]): Promise<T> {
+  const binary = buildC(path.join(import.meta.dirname, `${name}.c`), name);
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => {
@@ -34,11 +43,11 @@ export function runTimerProbe(seconds: number, priority: number): Promise<ProbeR
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`timer probe exited with ${code}: ${err.trim()}`));
+      if (code !== 0) return reject(new Error(`${name} exited with ${code}: ${err.trim()}`));
       try {
-        resolve(JSON.parse(out) as ProbeReport);
+        resolve(JSON.parse(out) as T);
       } catch {
-        reject(new Error(`timer probe printed no report: ${out.slice(0, 200)}`));
+        reject(new Error(`${name} printed no report: ${out.slice(0, 200)}`));
       }
     });
   });

@@ -224,7 +224,7 @@ export async function dial(
     const toTag = response.headers.to.params.tag;
     if (!Number.isInteger(rseq) || rseq < 1 || !toTag) return true;
     let entry = early.get(toTag);
-    if (entry && rseq <= entry.rseq) return false;
+    // Only the next RSeq counts: lower is a retransmission already PRACKed, higher a gap.
     if (entry && rseq !== entry.rseq + 1) return false;
     entry ??= { dialog: dialogFrom(invite, response, contact, hop), rseq };
     entry.rseq = rseq;
@@ -237,7 +237,8 @@ export async function dial(
       .then((next) => stack.send(prack, next).final)
       .then((r) => {
         if (r.status >= 300) log.warn({ status: r.status, rseq }, 'PRACK refused');
-      });
+      })
+      .catch((err: unknown) => log.warn({ err, rseq }, 'PRACK not sent'));
     return true;
   };
 

@@ -158,15 +158,11 @@ export async function resolveHops(uri: string, options: ResolveOptions = {}): Pr
   const named = transportOf(parsed.params.transport);
   const hop = (protocol: Protocol, address: string, port: number): Remote =>
     protocol === 'TLS' ? { protocol, address, port, serverName: host } : { protocol, address, port };
+  /** The transport when DNS does not choose one. */
+  const plain = named ?? options.protocolHint ?? 'UDP';
 
-  if (net.isIP(host)) {
-    const protocol = named ?? options.protocolHint ?? 'UDP';
-    return [hop(protocol, host, parsed.port ?? DEFAULT_PORT[protocol])];
-  }
-  if (parsed.port !== undefined) {
-    const protocol = named ?? options.protocolHint ?? 'UDP';
-    return [hop(protocol, await resolver.address(host), parsed.port)];
-  }
+  if (net.isIP(host)) return [hop(plain, host, parsed.port ?? DEFAULT_PORT[plain])];
+  if (parsed.port !== undefined) return [hop(plain, await resolver.address(host), parsed.port)];
 
   // Which SRV names to try, in order, each with the transport it stands for.
   const candidates: Array<{ protocol: Protocol; srv: string }> = [];
@@ -209,6 +205,5 @@ export async function resolveHops(uri: string, options: ResolveOptions = {}): Pr
     if (hops.length > 0) return hops;
     throw lastError;
   }
-  const protocol = named ?? options.protocolHint ?? 'UDP';
-  return [hop(protocol, await resolver.address(host), DEFAULT_PORT[protocol])];
+  return [hop(plain, await resolver.address(host), DEFAULT_PORT[plain])];
 }
