@@ -166,6 +166,8 @@ function explain(errors: ErrorObject[], doc: SourceDocument, c: Compiled): Diagn
   const suggestedAt = new Map<string, Set<string>>();
   const problems: Problem[] = [];
   const seenPairs = new Set<string>();
+  /** Objects whose inline actions were already reported together. */
+  const seenActionOwners = new Set<string>();
 
   // Errors at one instance path; used to prefer value errors over type errors there.
   const byPath = new Map<string, ErrorObject[]>();
@@ -278,6 +280,22 @@ function explain(errors: ErrorObject[], doc: SourceDocument, c: Compiled): Diagn
           continue;
         }
         const ownerPointer = e.instancePath.slice(0, e.instancePath.lastIndexOf('/'));
+        if (actionNames.includes(here) && others.every((o) => actionNames.includes(o))) {
+          // Several actions inline: one message for the whole state, at the second action
+          // written (the first one added by mistake), naming them all.
+          if (seenActionOwners.has(ownerPointer)) continue;
+          seenActionOwners.add(ownerPointer);
+          const written = keysAt(doc.data, owner)
+            .filter((k) => actionNames.includes(k))
+            .map((k) => ({ name: k, ref: doc.keyAt([...owner, k]) }))
+            .sort((x, y) => (before(x.ref, y.ref) ? -1 : before(y.ref, x.ref) ? 1 : 0));
+          problems.push({
+            ref: (written[1] ?? written[0])?.ref ?? doc.keyAt(path),
+            code: 'too-many-actions',
+            message: `only one action can be written inline here, found ${quotedList(written.map((w) => w.name))}; list several under do:`,
+          });
+          continue;
+        }
         for (const other of others) {
           const pairKey = `${e.instancePath}|${[other, here].sort().join('|')}`;
           const reverse = `${ownerPointer}/${escapePointer(other)}|${[other, here].sort().join('|')}`;
@@ -288,19 +306,11 @@ function explain(errors: ErrorObject[], doc: SourceDocument, c: Compiled): Diagn
           const b = doc.keyAt(path);
           const [first, second] = before(a, b) ? [other, here] : [here, other];
           const ref = before(a, b) ? b : a;
-          if (actionNames.includes(first) && actionNames.includes(second)) {
-            problems.push({
-              ref,
-              code: 'too-many-actions',
-              message: `only one action can be written inline here, found "${first}" and "${second}"; list several under do:`,
-            });
-          } else {
-            problems.push({
-              ref,
-              code: 'conflicting-properties',
-              message: `"${first}" and "${second}" cannot be used together`,
-            });
-          }
+          problems.push({
+            ref,
+            code: 'conflicting-properties',
+            message: `"${first}" and "${second}" cannot be used together`,
+          });
         }
         continue;
       }
@@ -576,6 +586,12 @@ function pointerToPath(pointer: string, data: unknown): NodePath {
 
 const unescapePointer = (s: string): string => s.replace(/~1/g, '/').replace(/~0/g, '~');
 const escapePointer = (s: string): string => s.replace(/~/g, '~0').replace(/\//g, '~1');
+
+/** `"a" and "b"`, `"a", "b" and "c"`. */
+function quotedList(names: readonly string[]): string {
+  const quoted = names.map((n) => `"${n}"`);
+  return quoted.length < 2 ? (quoted[0] ?? '') : `${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)}`;
+}
 
 /** The keys of the object at `path` in `data`, in written order; none when it is not an object. */
 function keysAt(data: unknown, path: NodePath): string[] {
