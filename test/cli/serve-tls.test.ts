@@ -76,6 +76,12 @@ describe('parley serve --sip-tls-port', () => {
       });
       child?.on('exit', (code) => reject(new Error(`parley serve exited with ${code}: ${stderr}`)));
     });
+    /** Waits up to 10 s for the server's log to say `text`. */
+    const logged = async (text: string): Promise<void> => {
+      for (const deadline = Date.now() + 10_000; !stdout.includes(text) && Date.now() < deadline; )
+        await new Promise((r) => setTimeout(r, 50));
+      expect(stdout).toContain(text);
+    };
     expect(stderr).toContain('Reload (configuration and TLS certificate) with SIGHUP');
     expect(await peerCertificate(tlsPort)).toBe(fingerprint('server.pem'));
 
@@ -83,19 +89,13 @@ describe('parley serve --sip-tls-port', () => {
     copyFileSync(path.join(CERTS, 'self-signed.pem'), cert);
     copyFileSync(path.join(CERTS, 'self-signed-key.pem'), key);
     child.kill('SIGHUP');
-    const deadline = Date.now() + 10_000;
-    while (!stdout.includes('sip tls certificate reloaded') && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 50));
-    expect(stdout).toContain('sip tls certificate reloaded');
+    await logged('sip tls certificate reloaded');
     expect(await peerCertificate(tlsPort)).toBe(fingerprint('self-signed.pem'));
 
     // A broken renewal (the key of another certificate) keeps the last good one in use.
     copyFileSync(path.join(CERTS, 'server-key.pem'), key);
     child.kill('SIGHUP');
-    const until = Date.now() + 10_000;
-    while (!stdout.includes('sip tls certificate not reloaded') && Date.now() < until)
-      await new Promise((r) => setTimeout(r, 50));
-    expect(stdout).toContain('the old one stays in use');
+    await logged('sip tls certificate not reloaded; the old one stays in use');
     expect(await peerCertificate(tlsPort)).toBe(fingerprint('self-signed.pem'));
   });
 });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { contactUri } from '../../src/sip/dialog.js';
-import { type CallEvents, type InboundCall, SipServer } from '../../src/sip/index.js';
+import { type CallEvents, type InboundCall, SipServer, type SipServerOptions } from '../../src/sip/index.js';
 import { resolveHop } from '../../src/sip/resolve.js';
 
 const CERTS = path.resolve(import.meta.dirname, '../fixtures/tls');
@@ -79,14 +79,15 @@ describe('SIP over TLS', () => {
     await Promise.all(servers.splice(0).map((s) => s.close()));
   });
 
-  it('answers a request over TLS on the connection it came on, with its own TLS Via', async () => {
-    const server = await SipServer.listen({
-      address: '127.0.0.1',
-      udpPort: 0,
-      tcpPort: false,
-      tls: { port: 0, ...SIGNED },
-    });
+  /** A server on 127.0.0.1 (UDP, no TCP), with TLS when given, closed after the test. */
+  const listen = async (extra: Partial<SipServerOptions> = {}): Promise<SipServer> => {
+    const server = await SipServer.listen({ address: '127.0.0.1', udpPort: 0, tcpPort: false, ...extra });
     servers.push(server);
+    return server;
+  };
+
+  it('answers a request over TLS on the connection it came on, with its own TLS Via', async () => {
+    const server = await listen({ tls: { port: 0, ...SIGNED } });
     expect(server.tlsPort).toBeGreaterThan(0);
     const { response, protocol } = await askOverTls(server.tlsPort, OPTIONS(server.tlsPort));
     expect(protocol).toMatch(/^TLSv1\.[23]$/);
@@ -95,19 +96,8 @@ describe('SIP over TLS', () => {
   });
 
   it('carries a whole call between two servers, the callee verified against a trusted CA', async () => {
-    const callee = await SipServer.listen({
-      address: '127.0.0.1',
-      udpPort: 0,
-      tcpPort: false,
-      tls: { port: 0, ...SIGNED },
-    });
-    const caller = await SipServer.listen({
-      address: '127.0.0.1',
-      udpPort: 0,
-      tcpPort: false,
-      tls: { port: 0, ...SELF_SIGNED, ca: TEST_CA },
-    });
-    servers.push(callee, caller);
+    const callee = await listen({ tls: { port: 0, ...SIGNED } });
+    const caller = await listen({ tls: { port: 0, ...SELF_SIGNED, ca: TEST_CA } });
     let inbound: InboundCall | undefined;
     const seen: string[] = [];
     callee.onInvite((call) => {
@@ -136,20 +126,9 @@ describe('SIP over TLS', () => {
   });
 
   it('refuses to dial a callee whose certificate nobody trusted signed', async () => {
-    const callee = await SipServer.listen({
-      address: '127.0.0.1',
-      udpPort: 0,
-      tcpPort: false,
-      tls: { port: 0, ...SELF_SIGNED },
-    });
+    const callee = await listen({ tls: { port: 0, ...SELF_SIGNED } });
     // Trusts only the test CA (and the system's), not the callee's self-signed certificate.
-    const caller = await SipServer.listen({
-      address: '127.0.0.1',
-      udpPort: 0,
-      tcpPort: false,
-      tls: { port: 0, ...SIGNED, ca: TEST_CA },
-    });
-    servers.push(callee, caller);
+    const caller = await listen({ tls: { port: 0, ...SIGNED, ca: TEST_CA } });
     let invited = false;
     callee.onInvite(() => {
       invited = true;
@@ -165,8 +144,7 @@ describe('SIP over TLS', () => {
   });
 
   it('refuses to dial over TLS when this server has no TLS', async () => {
-    const caller = await SipServer.listen({ address: '127.0.0.1', udpPort: 0, tcpPort: false });
-    servers.push(caller);
+    const caller = await listen();
     const outcome = await caller.dial({
       uri: 'sip:room@127.0.0.1:5061;transport=tls',
       timeoutMs: 1000,
@@ -176,13 +154,7 @@ describe('SIP over TLS', () => {
   });
 
   it('serves a renewed certificate to new connections and refuses an unusable one', async () => {
-    const server = await SipServer.listen({
-      address: '127.0.0.1',
-      udpPort: 0,
-      tcpPort: false,
-      tls: { port: 0, ...SIGNED },
-    });
-    servers.push(server);
+    const server = await listen({ tls: { port: 0, ...SIGNED } });
     const peerCertificate = (): Promise<string> =>
       new Promise((resolve, reject) => {
         const socket = tls.connect(
@@ -202,20 +174,12 @@ describe('SIP over TLS', () => {
     // A key that does not belong to the certificate is refused; the last good pair stays.
     expect(() => server.updateTls({ cert: SIGNED.cert, key: SELF_SIGNED.key })).toThrow();
     expect(await peerCertificate()).toBe(selfSigned);
-    const plain = await SipServer.listen({ address: '127.0.0.1', udpPort: 0, tcpPort: false });
-    servers.push(plain);
+    const plain = await listen();
     expect(() => plain.updateTls(SIGNED)).toThrow(/SIP over TLS is not configured/);
   });
 
   it('counts TLS connections against the per-address cap before their handshake', async () => {
-    const server = await SipServer.listen({
-      address: '127.0.0.1',
-      udpPort: 0,
-      tcpPort: false,
-      tls: { port: 0, ...SIGNED },
-      limits: { maxConnectionsPerSource: 2 },
-    });
-    servers.push(server);
+    const server = await listen({ tls: { port: 0, ...SIGNED }, limits: { maxConnectionsPerSource: 2 } });
     const open = (): Promise<net.Socket> =>
       new Promise((resolve) => {
         const socket = net.connect(server.tlsPort, '127.0.0.1', () => resolve(socket));
@@ -239,13 +203,7 @@ describe('SIP over TLS', () => {
   });
 
   it('drops clients that do not speak TLS and keeps serving the ones that do', async () => {
-    const server = await SipServer.listen({
-      address: '127.0.0.1',
-      udpPort: 0,
-      tcpPort: false,
-      tls: { port: 0, ...SIGNED, handshakeTimeoutMs: 300 },
-    });
-    servers.push(server);
+    const server = await listen({ tls: { port: 0, ...SIGNED, handshakeTimeoutMs: 300 } });
     // Plain SIP on the TLS port: the handshake fails and the connection is closed.
     const plain = net.connect(server.tlsPort, '127.0.0.1', () => plain.write(OPTIONS(server.tlsPort)));
     const plainClosed = new Promise<string>((resolve) => {

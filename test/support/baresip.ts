@@ -121,6 +121,9 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** baresip could not bind a port it was given (or the one next to it). */
+class PortTaken extends Error {}
+
 export class Baresip {
   readonly events: BaresipEvent[] = [];
   private logText = '';
@@ -164,7 +167,22 @@ export class Baresip {
     return `sip:${this.user}@127.0.0.1:${this.sipPort}`;
   }
 
+  /**
+   * Starts baresip on free ports. baresip also binds TCP and TLS next to its SIP port (the
+   * port and the one after it), which another process may hold although the SIP port was
+   * free: then it exits with "Address already in use", and this tries new ports (3 times).
+   */
   static async start(options: BaresipOptions = {}): Promise<Baresip> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await Baresip.startOnce(options);
+      } catch (err) {
+        if (!(err instanceof PortTaken) || attempt >= 3) throw err;
+      }
+    }
+  }
+
+  private static async startOnce(options: BaresipOptions): Promise<Baresip> {
     if (!baresipBinary) throw new Error('baresip is not installed (scripts/install-debian-deps.sh)');
     const user = options.user ?? 'alice';
     const name = options.name ?? user;
@@ -230,7 +248,8 @@ export class Baresip {
       b.socket = await b.connect(ctrlPort);
     } catch (err) {
       await b.stop();
-      throw new Error(`baresip ${name} did not open its control port: ${String(err)}\n${b.logTail()}`);
+      const message = `baresip ${name} did not open its control port: ${String(err)}\n${b.logTail()}`;
+      throw /Address already in use/.test(b.logTail()) ? new PortTaken(message) : new Error(message);
     }
     return b;
   }
