@@ -221,10 +221,7 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
     build: () => SipRequest,
   ): Promise<{ request: SipRequest; response: SipResponse }> {
     let request = build();
-    let response = await this.stack.send(
-      request,
-      await dialog.nextHop(this.stack.resolver, this.stack.transports),
-    ).final;
+    let response = await this.stack.send(request, await dialog.nextHop(this.stack)).final;
     if ((response.status === 401 || response.status === 407) && this.credentials) {
       const retry = build();
       if (signRequest(retry, response, this.credentials)) {
@@ -233,10 +230,7 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
           'in-dialog request challenged: retrying with credentials',
         );
         request = retry;
-        response = await this.stack.send(
-          retry,
-          await dialog.nextHop(this.stack.resolver, this.stack.transports),
-        ).final;
+        response = await this.stack.send(retry, await dialog.nextHop(this.stack)).final;
       }
     }
     return { request, response };
@@ -254,9 +248,7 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
     const dialog = this.dialog;
     if (!dialog) return;
     const ack = dialog.request('ACK', { seq: invite.headers.cseq.seq });
-    void dialog
-      .nextHop(this.stack.resolver, this.stack.transports)
-      .then((hop) => this.stack.sendStateless(ack, hop));
+    void dialog.nextHop(this.stack).then((hop) => this.stack.sendStateless(ack, hop));
     this.lastAck = ack;
     void response;
   }
@@ -266,9 +258,7 @@ export abstract class SipCall extends CallEmitter<CallEvents> implements DialogR
   handleStray2xx(response: SipResponse): void {
     if (this.lastAck && this.lastAck.headers.cseq.seq === response.headers.cseq.seq && this.dialog) {
       const ack = this.lastAck;
-      void this.dialog
-        .nextHop(this.stack.resolver, this.stack.transports)
-        .then((hop) => this.stack.sendStateless(ack, hop));
+      void this.dialog.nextHop(this.stack).then((hop) => this.stack.sendStateless(ack, hop));
     }
   }
 

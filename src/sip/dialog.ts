@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 import { newBranch } from './lib.js';
-import { resolveHop, type SipResolver } from './resolve.js';
+import { type HopLookup, resolveHop } from './resolve.js';
 import { isStream, type Protocol, type Remote } from './transport.js';
 import type { NameAddr, SipHeaders, SipRequest, SipResponse } from './wire/types.js';
 
@@ -127,14 +127,14 @@ export class Dialog {
   }
 
   /** Where requests in this dialog go: the first route if any, else the remote target. */
-  async nextHop(resolver: SipResolver, supported: readonly Protocol[]): Promise<Remote> {
+  async nextHop(lookup: HopLookup): Promise<Remote> {
     if (isStream(this.fallback.protocol)) return this.fallback;
     const first = this.routeSet[0];
     try {
       return await resolveHop(first ? first.uri : this.remoteTarget, {
         protocolHint: this.contact.protocol,
-        resolver,
-        supported,
+        resolver: lookup.resolver,
+        supported: lookup.transports,
       });
     } catch {
       return this.fallback;

@@ -233,7 +233,7 @@ export async function dial(
     // Written `RAck` as RFC 3262 spells it (names are case-insensitive, not every peer knows).
     const prack = dialog.request('PRACK', { headers: { RAck: `${rseq} ${invite.headers.cseq.seq} INVITE` } });
     void dialog
-      .nextHop(stack.resolver, stack.transports)
+      .nextHop(stack)
       .then((next) => stack.send(prack, next).final)
       .then((r) => {
         if (r.status >= 300) log.warn({ status: r.status, rseq }, 'PRACK refused');

@@ -126,6 +126,13 @@ export function orderSrv(list: dns.SrvRecord[], random: () => number = Math.rand
   return out;
 }
 
+/** What a server looks next hops up with: its resolver and the transports it can send over. */
+export interface HopLookup {
+  readonly resolver: SipResolver;
+  /** The transports the server listens on, so can send over: UDP, then TCP and TLS when on. */
+  readonly transports: readonly Protocol[];
+}
+
 export interface ResolveOptions {
   /** The transport to use when the URI and DNS do not name one (a dialog's own). */
   protocolHint?: Protocol;

@@ -6,9 +6,9 @@
 
 import type { ServerTransaction } from './lib.js';
 import type { Logger } from './logger.js';
-import type { SipResolver } from './resolve.js';
+import type { HopLookup } from './resolve.js';
 import type { CodecPref } from './sdp.js';
-import type { Protocol, Remote } from './transport.js';
+import type { Remote } from './transport.js';
 import type { SipRequest, SipResponse } from './wire/types.js';
 
 export interface OutgoingRequest {
@@ -18,7 +18,8 @@ export interface OutgoingRequest {
   cancel(): void;
 }
 
-export interface SipStack {
+/** `resolver` and `transports` (HopLookup): how next hops are found (RFC 3263). */
+export interface SipStack extends HopLookup {
   readonly logger: Logger;
   readonly prefs: readonly CodecPref[];
   readonly userAgent: string;
@@ -28,10 +29,6 @@ export interface SipStack {
   readonly minSE: number;
   /** Methods we answer (the Allow header). */
   readonly allow: string;
-  /** DNS lookups for next hops (RFC 3263). */
-  readonly resolver: SipResolver;
-  /** The transports this server listens on, so can send over: UDP, then TCP and TLS when on. */
-  readonly transports: readonly Protocol[];
   /** Sends `request` to `hop` in a new client transaction. */
   send(request: SipRequest, hop: Remote, onProvisional?: (response: SipResponse) => void): OutgoingRequest;
   /** Sends a message outside any transaction (ACK for 2xx). */
