@@ -12,7 +12,9 @@
  * (bin/parley.js) on the same folder, process start to exit; its runs alternate with the
  * compile runs so both see the same machine.
  *
- *   npm run bench:validate [-- --files 1000] [-- --runs 5]
+ *   npm run bench:validate [-- --files 1000] [-- --runs 5] [-- --keep DIR]
+ *
+ * `--keep DIR` writes the files to DIR and leaves them there, to profile against.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,6 +40,9 @@ const count = option('--files', 1000);
 const runs = option('--runs', 3);
 /** Set in the child processes: the folder to compile, already written. */
 const measureRoot = process.env.PARLEY_BENCH_VALIDATE_ROOT;
+const keepAt = process.argv.indexOf('--keep');
+const keep = keepAt > 0 ? process.argv[keepAt + 1] : undefined;
+if (keepAt > 0 && !keep) throw new Error('--keep needs a folder');
 
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 const code = distIsCurrent(projectRoot) ? 'dist' : 'source';
@@ -212,9 +217,9 @@ function median(xs: number[]): number {
 if (measureRoot) {
   console.log(JSON.stringify(measure(await compilerModules(), measureRoot)));
 } else {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'parley-bench-'));
+  const root = keep ? path.resolve(keep) : mkdtempSync(path.join(os.tmpdir(), 'parley-bench-'));
   try {
-    mkdirSync(path.join(root, 'sounds'));
+    mkdirSync(path.join(root, 'sounds'), { recursive: true });
     writeFileSync(path.join(root, 'sounds', 'welcome.wav'), 'RIFF');
     writeFileSync(path.join(root, 'sounds', 'hold.wav'), 'RIFF');
     for (let i = 0; i < count; i++) {
@@ -262,6 +267,6 @@ if (measureRoot) {
       }),
     );
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    if (!keep) rmSync(root, { recursive: true, force: true });
   }
 }

@@ -13,7 +13,7 @@ import type {
   InlineAction,
   State,
 } from './ast.js';
-import type { NodePath, SourceDocument } from './diagnostics.js';
+import { type NodePath, type SourceDocument, subPath } from './diagnostics.js';
 import { ACTION_TYPES } from './ir.js';
 
 export type ActionName = keyof InlineAction;
@@ -90,14 +90,15 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function actionsOf(node: Record<string, unknown>, path: NodePath): FlowAction[] {
   const out: FlowAction[] = [];
   for (const [key, value] of Object.entries(node)) {
-    if (ACTION_SET.has(key)) out.push({ type: key as ActionName, value, path: [...path, key] });
+    if (ACTION_SET.has(key)) out.push({ type: key as ActionName, value, path: subPath(path, key) });
   }
   const list = node.do;
   if (Array.isArray(list)) {
     list.forEach((item: Action | unknown, i) => {
       if (!isObject(item)) return;
       for (const [key, value] of Object.entries(item)) {
-        if (ACTION_SET.has(key)) out.push({ type: key as ActionName, value, path: [...path, 'do', i, key] });
+        if (ACTION_SET.has(key))
+          out.push({ type: key as ActionName, value, path: subPath(path, 'do', i, key) });
       }
     });
   }
@@ -107,21 +108,21 @@ function actionsOf(node: Record<string, unknown>, path: NodePath): FlowAction[] 
 function branchOf(node: string | Branch, path: NodePath): FlowBranch {
   if (typeof node === 'string') return { path, actions: [], target: { name: node, path } };
   const b: FlowBranch = { path, actions: actionsOf(node as Record<string, unknown>, path) };
-  if (typeof node.if === 'string') b.guard = { expr: node.if, path: [...path, 'if'] };
-  if (typeof node.goto === 'string') b.target = { name: node.goto, path: [...path, 'goto'] };
+  if (typeof node.if === 'string') b.guard = { expr: node.if, path: subPath(path, 'if') };
+  if (typeof node.goto === 'string') b.target = { name: node.goto, path: subPath(path, 'goto') };
   return b;
 }
 
 function handlerOf(event: string, handler: Handler, hPath: NodePath): FlowHandler {
   const branches = Array.isArray(handler)
-    ? handler.map((b, i) => branchOf(b as string | Branch, [...hPath, i]))
+    ? handler.map((b, i) => branchOf(b as string | Branch, subPath(hPath, i)))
     : [branchOf(handler, hPath)];
   return { event, path: hPath, branches };
 }
 
 function handlersOf(on: Record<string, Handler> | undefined, path: NodePath): FlowHandler[] {
   if (!isObject(on)) return [];
-  return Object.entries(on).map(([event, handler]) => handlerOf(event, handler, [...path, 'on', event]));
+  return Object.entries(on).map(([event, handler]) => handlerOf(event, handler, subPath(path, 'on', event)));
 }
 
 /** The state's event handlers and its `then`: everything with branches to check and compile. */
@@ -138,7 +139,7 @@ function stateOf(name: string, state: State, path: NodePath): FlowState {
   };
   if (typeof state.description === 'string') s.description = state.description;
   if (state.then !== undefined && state.then !== null)
-    s.afterEntry = handlerOf('then', state.then, [...path, 'then']);
+    s.afterEntry = handlerOf('then', state.then, subPath(path, 'then'));
   return s;
 }
 
@@ -147,7 +148,7 @@ function flowModel(flow: Flow, kind: FlowKind, id: string, path: NodePath): Flow
   const states: FlowState[] = [];
   if (isObject(flow.states)) {
     for (const [name, state] of Object.entries(flow.states)) {
-      states.push(stateOf(name, isObject(state) ? state : {}, [...path, 'states', name]));
+      states.push(stateOf(name, isObject(state) ? state : {}, subPath(path, 'states', name)));
     }
   } else {
     // Short form: `{ on, do }` is one state named `main`.
@@ -161,7 +162,7 @@ function flowModel(flow: Flow, kind: FlowKind, id: string, path: NodePath): Flow
   }
   const model: FlowModel = { kind, id, path, states, startMissing: false, vars: { ...(flow.vars ?? {}) } };
   if (typeof flow.description === 'string') model.description = flow.description;
-  if (typeof flow.start === 'string') model.start = { name: flow.start, path: [...path, 'start'] };
+  if (typeof flow.start === 'string') model.start = { name: flow.start, path: subPath(path, 'start') };
   else if (states.length === 1 && states[0]) model.start = { name: states[0].name, path };
   else model.startMissing = true;
   return model;

@@ -19,6 +19,7 @@ import {
   type NodePath,
   type SourceDocument,
   type SourceRef,
+  subPath,
 } from './diagnostics.js';
 import { suggest } from './suggest.js';
 
@@ -248,7 +249,7 @@ function explain(errors: ErrorObject[], doc: SourceDocument, c: Compiled): Diagn
         const what = isAction ? 'action' : 'property';
         const hint = s ? `did you mean "${s}"?` : undefined;
         problems.push({
-          ref: doc.keyAt([...path, name]),
+          ref: doc.keyAt(subPath(path, name)),
           code: isAction ? 'unknown-action' : 'unknown-property',
           message: `unknown ${what} "${name}"${hint ? ` — ${hint}` : ''}`,
           ...(hint ? { hint } : {}),
@@ -287,7 +288,7 @@ function explain(errors: ErrorObject[], doc: SourceDocument, c: Compiled): Diagn
           seenActionOwners.add(ownerPointer);
           const written = keysAt(doc.data, owner)
             .filter((k) => actionNames.includes(k))
-            .map((k) => ({ name: k, ref: doc.keyAt([...owner, k]) }))
+            .map((k) => ({ name: k, ref: doc.keyAt(subPath(owner, k)) }))
             .sort((x, y) => (before(x.ref, y.ref) ? -1 : before(y.ref, x.ref) ? 1 : 0));
           problems.push({
             ref: (written[1] ?? written[0])?.ref ?? doc.keyAt(path),
@@ -302,7 +303,7 @@ function explain(errors: ErrorObject[], doc: SourceDocument, c: Compiled): Diagn
           if (seenPairs.has(pairKey) || seenPairs.has(reverse)) continue;
           seenPairs.add(pairKey);
           // Point at whichever key comes later in the file: that is the one added by mistake.
-          const a = doc.keyAt([...owner, other]);
+          const a = doc.keyAt(subPath(owner, other));
           const b = doc.keyAt(path);
           const [first, second] = before(a, b) ? [other, here] : [here, other];
           const ref = before(a, b) ? b : a;
@@ -316,7 +317,7 @@ function explain(errors: ErrorObject[], doc: SourceDocument, c: Compiled): Diagn
       }
       case 'dependentRequired': {
         problems.push({
-          ref: doc.keyAt([...path, String(e.params.property)]),
+          ref: doc.keyAt(subPath(path, String(e.params.property))),
           code: 'missing-property',
           message: `"${String(e.params.property)}" needs "${String(e.params.missingProperty)}"`,
         });
@@ -331,7 +332,7 @@ function explain(errors: ErrorObject[], doc: SourceDocument, c: Compiled): Diagn
           suggest(name, known.filter(isString)) ?? (known.includes('dtmf') ? eventFix(name) : undefined);
         const hint = s ? `did you mean ${s.includes('"') ? s : `"${s}"`}?` : undefined;
         problems.push({
-          ref: doc.keyAt([...path, name]),
+          ref: doc.keyAt(subPath(path, name)),
           code: 'invalid-name',
           message: `invalid name "${name}"${inner ? `: ${inner}` : ''}${hint ? ` — ${hint}` : ''}`,
           ...(hint ? { hint } : {}),

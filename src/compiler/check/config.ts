@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { ConferenceDocument, Route, RouteMatch } from '../ast.js';
-import type { NodePath } from '../diagnostics.js';
+import { type NodePath, subPath } from '../diagnostics.js';
 import { isTemplate } from '../expr.js';
 import { type FlowAction, type FlowModel, isUrl, type Unit } from '../model.js';
 import { suggest } from '../suggest.js';
@@ -90,11 +90,11 @@ function matchRegexes(
   if (!match) return out;
   for (const f of REGEX_FIELDS) {
     const v = match[f];
-    if (typeof v === 'string') out.push({ source: v, path: [...base, f] });
+    if (typeof v === 'string') out.push({ source: v, path: subPath(base, f) });
   }
   if (isObject(match.headers)) {
     for (const [h, v] of Object.entries(match.headers)) {
-      if (typeof v === 'string') out.push({ source: v, path: [...base, 'headers', h] });
+      if (typeof v === 'string') out.push({ source: v, path: subPath(base, 'headers', h) });
     }
   }
   return out;
@@ -115,7 +115,7 @@ export function checkRoutes(ctx: CheckContext): void {
     routes.forEach((route, i) => {
       const base: NodePath = ['routes', i];
       const captures: string[] = [];
-      for (const { source, path: p } of matchRegexes(route.match, [...base, 'match'])) {
+      for (const { source, path: p } of matchRegexes(route.match, subPath(base, 'match'))) {
         const re = compileRegex(source);
         if (typeof re === 'string') ctx.report(unit, p, 'bad-regex', `invalid regular expression: ${re}`);
         else captures.push(...namedGroups(source));
@@ -129,11 +129,11 @@ export function checkRoutes(ctx: CheckContext): void {
           )}${captures.length === 0 ? ' (add a named group such as (?<room>\\d+))' : ''}`,
       };
       const templates: Array<[unknown, NodePath]> = [
-        [route.conference, [...base, 'conference']],
-        [route.scenario, [...base, 'scenario']],
+        [route.conference, subPath(base, 'conference')],
+        [route.scenario, subPath(base, 'scenario')],
       ];
       if (isObject(route.vars))
-        for (const [k, v] of Object.entries(route.vars)) templates.push([v, [...base, 'vars', k]]);
+        for (const [k, v] of Object.entries(route.vars)) templates.push([v, subPath(base, 'vars', k)]);
       for (const [value, p] of templates) {
         if (typeof value === 'string') checkSource(ctx, unit, { kind: 'template', value, path: p }, scope);
       }
@@ -166,14 +166,14 @@ function checkRouteTarget(ctx: CheckContext, unit: Unit, route: Route, base: Nod
       const hint = suggest(route.conference, conferenceNames(ctx));
       ctx.report(
         unit,
-        [...base, 'conference'],
+        subPath(base, 'conference'),
         'unknown-conference',
         `no conference document serves "${route.conference}"${meanSuffix(hint)}`,
       );
     } else if (served.every((c) => c.data.type === 'local')) {
       ctx.report(
         unit,
-        [...base, 'conference'],
+        subPath(base, 'conference'),
         'local-conference-route',
         `conference "${route.conference}" is local (reachable only by dial-out from its session), so a route cannot send calls to it`,
       );
@@ -186,7 +186,7 @@ function checkRouteTarget(ctx: CheckContext, unit: Unit, route: Route, base: Nod
     );
     ctx.report(
       unit,
-      [...base, 'scenario'],
+      subPath(base, 'scenario'),
       'unknown-scenario',
       `no scenario named "${route.scenario}"${meanSuffix(hint)}`,
     );
@@ -358,7 +358,7 @@ export function checkDials(ctx: CheckContext): Map<FlowModel, Set<string>> {
         } else if (typeof to === 'string' && !isTemplate(to) && !allow.some((re) => re.test(to))) {
           ctx.report(
             unit,
-            [...a.path, 'to'],
+            subPath(a.path, 'to'),
             'dial-not-allowed',
             `"${to}" matches no "dialout.allow" pattern`,
           );
@@ -367,7 +367,7 @@ export function checkDials(ctx: CheckContext): Map<FlowModel, Set<string>> {
           const hint = suggest(dial.trunk, [...trunks]);
           ctx.report(
             unit,
-            [...a.path, 'trunk'],
+            subPath(a.path, 'trunk'),
             'unknown-trunk',
             `no dial-out trunk named "${dial.trunk}"${meanSuffix(hint)}`,
           );
@@ -400,7 +400,7 @@ function checkDialStart(
   if (!names.includes(start)) {
     ctx.report(
       unit,
-      [...a.path, 'start'],
+      subPath(a.path, 'start'),
       'unknown-dial-start',
       `the participant flow of "${(target.data as ConferenceDocument).name}" has no state "${start}"${meanSuffix(
         suggest(start, names),
@@ -427,7 +427,7 @@ export function checkConferenceReferences(ctx: CheckContext): void {
         if (a.type === 'unlink') name = a.value;
         else if ((a.type === 'join' || a.type === 'dial' || a.type === 'link') && isObject(a.value)) {
           name = a.value.conference;
-          at = [...a.path, 'conference'];
+          at = subPath(a.path, 'conference');
         }
         if (typeof name !== 'string' || isTemplate(name) || conferencesServing(ctx, name).length > 0)
           continue;
@@ -473,13 +473,13 @@ export function audioFiles(a: FlowAction): Array<[string, NodePath]> {
   const v = a.value;
   if (a.type === 'play') {
     if (typeof v === 'string') add(v, a.path);
-    else if (isObject(v)) add(v.file, [...a.path, 'file']);
+    else if (isObject(v)) add(v.file, subPath(a.path, 'file'));
   } else if (a.type === 'collect' && isObject(v) && isObject(v.prompt)) {
     const play = v.prompt.play;
-    if (typeof play === 'string') add(play, [...a.path, 'prompt', 'play']);
-    else if (isObject(play)) add(play.file, [...a.path, 'prompt', 'play', 'file']);
+    if (typeof play === 'string') add(play, subPath(a.path, 'prompt', 'play'));
+    else if (isObject(play)) add(play.file, subPath(a.path, 'prompt', 'play', 'file'));
   } else if (a.type === 'join' && isObject(v)) {
-    add(v.music, [...a.path, 'music']);
+    add(v.music, subPath(a.path, 'music'));
   }
   return out;
 }
@@ -504,7 +504,7 @@ export function checkNotify(ctx: CheckContext): void {
         if (handledBy.get(unit)?.has(event)) continue;
         ctx.report(
           unit,
-          [...a.path, 'event'],
+          subPath(a.path, 'event'),
           'unhandled-notify',
           `no flow of this document handles the event "${event}"`,
           {

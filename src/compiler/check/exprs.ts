@@ -4,7 +4,7 @@
  * handlers of the events that provide them, captures in route templates, `env` in
  * dial-out trunks).
  */
-import type { NodePath } from '../diagnostics.js';
+import { type NodePath, subPath } from '../diagnostics.js';
 import { memberReferences, type ParsedTemplate, parseExpression, parseTemplate } from '../expr.js';
 import { branchingHandlers, type FlowAction, type Unit } from '../model.js';
 import { suggest } from '../suggest.js';
@@ -209,10 +209,10 @@ export function actionSources(a: FlowAction): Source[] {
     case 'collect':
       if (isObject(v) && isObject(v.prompt)) {
         const p = v.prompt;
-        const base = [...a.path, 'prompt'];
-        if (typeof p.say === 'string') template(out, p.say, [...base, 'say']);
-        else if (isObject(p.say)) template(out, p.say.text, [...base, 'say', 'text']);
-        if (isObject(p.play)) template(out, p.play.url, [...base, 'play', 'url']);
+        const base = subPath(a.path, 'prompt');
+        if (typeof p.say === 'string') template(out, p.say, subPath(base, 'say'));
+        else if (isObject(p.say)) template(out, p.say.text, subPath(base, 'say', 'text'));
+        if (isObject(p.play)) template(out, p.play.url, subPath(base, 'play', 'url'));
       }
       break;
     case 'join':
@@ -224,19 +224,19 @@ export function actionSources(a: FlowAction): Source[] {
     case 'dial':
       for (const k of ['to', 'from', 'conference']) field(out, v, k, a.path);
       if (isObject(v) && isObject(v.vars)) {
-        for (const [k, x] of Object.entries(v.vars)) template(out, x, [...a.path, 'vars', k]);
+        for (const [k, x] of Object.entries(v.vars)) template(out, x, subPath(a.path, 'vars', k));
       }
       break;
     case 'link':
       field(out, v, 'conference', a.path);
       break;
     case 'respond':
-      if (isObject(v) && 'body' in v) leaves(v.body, [...a.path, 'body'], out);
+      if (isObject(v) && 'body' in v) leaves(v.body, subPath(a.path, 'body'), out);
       break;
     case 'set':
       if (isObject(v)) {
         for (const [k, x] of Object.entries(v)) {
-          if (typeof x === 'string') out.push({ kind: 'expression', value: x, path: [...a.path, k] });
+          if (typeof x === 'string') out.push({ kind: 'expression', value: x, path: subPath(a.path, k) });
         }
       }
       break;
@@ -253,15 +253,15 @@ function template(out: Source[], value: unknown, path: NodePath): void {
 
 /** The template in `obj[key]`, when `obj` is an object; its path is `base` + key. */
 function field(out: Source[], obj: unknown, key: string, base: NodePath): void {
-  if (isObject(obj)) template(out, obj[key], [...base, key]);
+  if (isObject(obj)) template(out, obj[key], subPath(base, key));
 }
 
 /** String leaves of a JSON value are templates. */
 function leaves(value: unknown, path: NodePath, out: Source[]): void {
   if (typeof value === 'string') out.push({ kind: 'template', value, path });
   else if (Array.isArray(value)) {
-    for (const [i, x] of value.entries()) leaves(x, [...path, i], out);
-  } else if (isObject(value)) for (const [k, x] of Object.entries(value)) leaves(x, [...path, k], out);
+    for (const [i, x] of value.entries()) leaves(x, subPath(path, i), out);
+  } else if (isObject(value)) for (const [k, x] of Object.entries(value)) leaves(x, subPath(path, k), out);
 }
 
 /** Checks every expression and template of every flow. */

@@ -31,6 +31,24 @@ describe('canonicalJson', () => {
     );
   });
 
+  it('orders keys as a sort by UTF-16 code units would, for small and large objects alike', () => {
+    const key = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 4 }),
+      fc.constantFrom('a', 'A', 'é', '😀', '\uffff', '9', '10'),
+    );
+    fc.assert(
+      fc.property(fc.uniqueArray(key, { maxLength: 40 }), (keys) => {
+        const value = Object.fromEntries(keys.map((k, i) => [k, i]));
+        const expected = Object.fromEntries(
+          Object.keys(value)
+            .sort()
+            .map((k) => [k, value[k]]),
+        );
+        expect(canonicalJson(value)).toBe(JSON.stringify(expected));
+      }),
+    );
+  });
+
   it('versions a value by the hash of its canonical text', () => {
     expect(versionOf({ x: { b: 2, a: 1 } })).toBe(sha256('{"x":{"a":1,"b":2}}'));
   });
