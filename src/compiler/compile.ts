@@ -267,7 +267,8 @@ class FlowCompiler {
       const after: Record<string, TransitionConfig[]> = {};
       const dtmf: string[] = [];
       const push = (into: Record<string, TransitionConfig[]>, key: string, ts: TransitionConfig[]) => {
-        into[key] = [...(into[key] ?? []), ...ts];
+        const earlier = into[key];
+        into[key] = earlier ? earlier.concat(ts) : ts;
       };
       for (const h of s.handlers) {
         const transitions = h.branches.map((b) => this.transition(b, h.event));

@@ -102,7 +102,8 @@ function actionsOf(node: Record<string, unknown>, path: NodePath): FlowAction[] 
       }
     });
   }
-  return out;
+  // A list grown by push keeps room for sixteen more, and models live as long as the compile.
+  return out.length > 0 ? out.slice() : out;
 }
 
 function branchOf(node: string | Branch, path: NodePath): FlowBranch {

@@ -43,21 +43,25 @@ export interface Positions {
   keyAt(path: NodePath): number;
 }
 
-/** Offsets of one mapping's or sequence's members, by property name or index. */
-interface MemberOffsets {
-  values: Record<string, number> | number[];
-  keys?: Record<string, number>;
-}
-
 /**
- * Positions kept beside the data: one record of member offsets per mapping and
- * sequence, found again by walking the data along a path. Much lighter than a map keyed
- * by path, which matters when a configuration has a thousand files.
+ * Positions kept beside the data in one Int32Array per text: outside the JS heap, so
+ * the garbage collector never copies them (on a thousand files, records of offsets
+ * beside every mapping were a sixth of what the compile kept alive). Each mapping and
+ * sequence has a block, written when it closes:
+ *
+ *   mapping:  n, then per member in written order: key offset, value offset, block
+ *   sequence: n, then per item: value offset, block
+ *
+ * where block is the member's own block, or -1 for a scalar. A path is found again by
+ * walking the data beside the blocks: an item by its index, a member by its rank among
+ * the mapping's keys. JavaScript keeps string keys in written order except integer-like
+ * ones, which it puts first; the reader steps aside for those.
  */
-class DataPositions implements Positions {
+class BlockPositions implements Positions {
   constructor(
     private readonly data: unknown,
-    private readonly members: Map<object, MemberOffsets>,
+    private readonly blocks: Int32Array,
+    private readonly root: number,
     private readonly start: number,
   ) {}
 
@@ -70,24 +74,44 @@ class DataPositions implements Positions {
   }
 
   private walk(path: NodePath, key: boolean): number {
+    const blocks = this.blocks;
     let node = this.data;
+    let block = this.root;
     let offset = this.start;
     for (const segment of path) {
-      const members = typeof node === 'object' && node !== null ? this.members.get(node) : undefined;
-      if (!members) break;
-      let at: number | undefined;
-      if (Array.isArray(members.values)) {
-        if (typeof segment === 'number') at = members.values[segment];
-      } else if (typeof segment === 'string' && Object.hasOwn(members.values, segment)) {
-        at = key ? members.keys?.[segment] : members.values[segment];
+      if (block < 0 || typeof node !== 'object' || node === null) break;
+      const n = blocks[block] as number;
+      let at: number;
+      if (Array.isArray(node)) {
+        if (typeof segment !== 'number' || !Number.isInteger(segment) || segment < 0 || segment >= n) break;
+        at = block + 1 + 2 * segment;
+        offset = blocks[at] as number;
+      } else {
+        const rank = typeof segment === 'string' ? rankOf(node, segment) : -1;
+        if (rank < 0 || rank >= n) break;
+        at = block + 1 + 3 * rank;
+        offset = blocks[key ? at : at + 1] as number;
+        at++;
       }
-      if (at === undefined) break;
-      offset = at;
+      block = blocks[at + 1] as number;
       node = (node as Record<string | number, unknown>)[segment];
     }
     return offset;
   }
 }
+
+/** Where `name` comes among the record's own keys, or -1. */
+function rankOf(record: object, name: string): number {
+  let rank = 0;
+  for (const k in record) {
+    if (k === name) return rank;
+    rank++;
+  }
+  return -1;
+}
+
+/** A key JavaScript would order before the others (an array index, or close enough). */
+const INTEGER_LIKE = /^[0-9]+$/;
 
 /** Signals that the full parser must read this text. */
 class StepAside extends Error {}
@@ -174,18 +198,32 @@ function resolvePlain(source: string): unknown {
 class Reader {
   private i = 0;
   private nodes = 0;
-  private members = new Map<object, MemberOffsets>();
   /** The value of the node `node()` just read. */
   private value: unknown = null;
+  /** Its block in `blocks` (BlockPositions), or -1 for a scalar. */
+  private block = -1;
+  /**
+   * Every block of the text. Its size bounds the need: a member takes at most three
+   * slots and two events, an item two slots and one event, a block's count one slot
+   * and two events (its start and end).
+   */
+  private blocks: Int32Array;
+  private used = 0;
+  /** Members of the open mappings and sequences, copied into `blocks` as each closes. */
+  private readonly pending: number[] = [];
+  /** Items of the open sequences, copied into an array of the right length as each closes. */
+  private readonly items: unknown[] = [];
 
   constructor(
     private readonly text: string,
     private readonly events: Event[],
     private readonly limits: FastLimits,
-  ) {}
+  ) {
+    this.blocks = new Int32Array(2 * events.length + 1);
+  }
 
   documents(): FastDocument[] {
-    const out: FastDocument[] = [];
+    const read: Array<{ index: number; data: unknown; root: number; start: number }> = [];
     let index = 0;
     while (this.i < this.events.length) {
       const ev = this.events[this.i++]!;
@@ -197,18 +235,37 @@ class Reader {
         index++;
         continue;
       }
-      this.members = new Map();
       this.nodes = 0;
       const start = this.node(0, 0);
       const data = this.value;
       if (this.events[this.i++]?.type !== EVENT_ID.POP) throw new StepAside();
       // An empty document is skipped, as the full road does; it still counts for `index`.
-      if (!(data === null && root.type === EVENT_ID.SCALAR)) {
-        out.push({ index, data, positions: new DataPositions(data, this.members, start) });
-      }
+      if (!(data === null && root.type === EVENT_ID.SCALAR))
+        read.push({ index, data, root: this.block, start });
       index++;
     }
-    return out;
+    // The documents keep only the part of the buffer they use.
+    const blocks = this.blocks.slice(0, this.used);
+    return read.map(({ index, data, root, start }) => ({
+      index,
+      data,
+      positions: new BlockPositions(data, blocks, root, start),
+    }));
+  }
+
+  /** Moves the members pending since `mark` (`width` slots each) into a new block; returns it. */
+  private close(mark: number, width: number): number {
+    const pending = this.pending;
+    const block = this.used;
+    const blocks = this.blocks;
+    // Cannot happen (see `blocks`), but a write past the end would be lost without a word.
+    if (block + 1 + pending.length - mark > blocks.length) throw new StepAside();
+    blocks[block] = (pending.length - mark) / width;
+    let at = block + 1;
+    for (let i = mark; i < pending.length; i++) blocks[at++] = pending[i] as number;
+    this.used = at;
+    pending.length = mark;
+    return block;
   }
 
   /**
@@ -223,6 +280,7 @@ class Reader {
       case EVENT_ID.SCALAR: {
         if (ev.anchorStart !== -1 || ev.tagStart !== -1) throw new StepAside();
         const source = getScalarValue(this.text, ev);
+        this.block = -1;
         if (ev.style === SCALAR_STYLE.PLAIN) {
           if (mayResolve(source.charCodeAt(0))) {
             if (LEADING_ZERO.test(source)) throw new StepAside();
@@ -233,23 +291,24 @@ class Reader {
       }
       case EVENT_ID.SEQUENCE: {
         if (ev.anchorStart !== -1 || ev.tagStart !== -1) throw new StepAside();
-        const items: unknown[] = [];
-        const values: number[] = [];
-        this.members.set(items, { values });
+        const mark = this.pending.length;
+        const first = this.items.length;
         while (this.events[this.i]?.type !== EVENT_ID.POP) {
-          values.push(this.node(depth + 1, ev.start));
-          items.push(this.value);
+          const offset = this.node(depth + 1, ev.start);
+          this.items.push(this.value);
+          this.pending.push(offset, this.block);
         }
         this.i++;
-        this.value = items;
+        // A copy of exactly the items' length: a list grown by push keeps room for more.
+        this.value = this.items.slice(first);
+        this.items.length = first;
+        this.block = this.close(mark, 2);
         return ev.start;
       }
       case EVENT_ID.MAPPING: {
         if (ev.anchorStart !== -1 || ev.tagStart !== -1) throw new StepAside();
         const record: Record<string, unknown> = {};
-        const values: Record<string, number> = {};
-        const keys: Record<string, number> = {};
-        this.members.set(record, { values, keys });
+        const mark = this.pending.length;
         while (this.events[this.i]?.type !== EVENT_ID.POP) {
           const k = this.events[this.i++];
           if (
@@ -265,14 +324,17 @@ class Reader {
             throw new StepAside();
           // A duplicate is an error the full road words; `__proto__` and `<<` are special.
           if (name === '__proto__' || name === '<<' || Object.hasOwn(record, name)) throw new StepAside();
+          const first = name.charCodeAt(0);
+          if (first >= 0x30 && first <= 0x39 && INTEGER_LIKE.test(name)) throw new StepAside();
           const keyOffset = this.scalarStart(k, ev.start);
           const quoted = k.style === SCALAR_STYLE.SINGLE_QUOTED || k.style === SCALAR_STYLE.DOUBLE_QUOTED;
-          keys[name] = keyOffset;
-          values[name] = this.node(depth + 1, keyOffset, k.valueEnd + (quoted ? 1 : 0));
+          const valueOffset = this.node(depth + 1, keyOffset, k.valueEnd + (quoted ? 1 : 0));
           record[name] = this.value;
+          this.pending.push(keyOffset, valueOffset, this.block);
         }
         this.i++;
         this.value = record;
+        this.block = this.close(mark, 3);
         return ev.start;
       }
       default:

@@ -30,6 +30,8 @@ const CORPUS: Array<{ name: string; text: string }> = [
 
 /** Corner cases of scalar resolution, styles, comments and document structure. */
 const CORNERS: string[] = [
+  // Integer-like keys, which JavaScript orders first: the full road reads them.
+  'b: 1\n"10": 2\n"1x": 3\n',
   // Core-schema scalars as values.
   ...[
     '~',
@@ -224,10 +226,10 @@ function pathsOf(data: unknown, base: NodePath = [], out: NodePath[] = []): Node
   out.push(base);
   if (Array.isArray(data)) {
     for (const [i, v] of data.entries()) pathsOf(v, [...base, i], out);
-    out.push([...base, data.length]);
+    out.push([...base, data.length], [...base, -1], [...base, 0.5], [...base, '0']);
   } else if (typeof data === 'object' && data !== null) {
     for (const [k, v] of Object.entries(data)) pathsOf(v, [...base, k], out);
-    out.push([...base, 'missing']);
+    out.push([...base, 'missing'], [...base, 0], [...base, 'toString']);
   }
   return out;
 }
@@ -334,6 +336,9 @@ describe('the fast road of the loader', () => {
       ' ---\na: 1\n',
       'a: 1\n...\n',
       'a: |2\n   x\n',
+      // JavaScript puts integer-like keys first, out of written order.
+      'b: 1\n"10": 2\n',
+      "a: {'7': x}\n",
     ]) {
       expect(readFast(text, limits), text).toBeUndefined();
     }
