@@ -24,33 +24,44 @@ function sortedCopy(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedCopy);
   const rec = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const key of sortKeys(Object.keys(rec))) {
+  // The keys go on a stack shared by every level (no array per object), sorted in place.
+  const mark = keyStack.length;
+  for (const key in rec) if (Object.hasOwn(rec, key)) keyStack.push(key);
+  sortRange(keyStack, mark);
+  for (let i = mark; i < keyStack.length; i++) {
+    const key = keyStack[i] as string;
     const v = sortedCopy(rec[key]);
     // Assigning `__proto__` would set the prototype and lose the member (JSON data can hold one).
     if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true });
     else out[key] = v;
   }
+  keyStack.length = mark;
   return out;
 }
 
+const keyStack: string[] = [];
+
 /**
- * `keys` sorted in place by UTF-16 code units, as `Array.prototype.sort` with no
+ * `keys[from..]` sorted in place by UTF-16 code units, as `Array.prototype.sort` with no
  * comparator would. Machines are mostly objects of a handful of keys, where V8's sort
  * pays for a work array on every call (about a third of all memory a large compile
  * allocated went there); insertion sort allocates nothing and is quick at that size.
  */
-function sortKeys(keys: string[]): string[] {
-  if (keys.length > 24) return keys.sort();
-  for (let i = 1; i < keys.length; i++) {
+function sortRange(keys: string[], from: number): void {
+  if (keys.length - from > 24) {
+    const sorted = keys.slice(from).sort();
+    for (let i = 0; i < sorted.length; i++) keys[from + i] = sorted[i] as string;
+    return;
+  }
+  for (let i = from + 1; i < keys.length; i++) {
     const key = keys[i] as string;
     let j = i - 1;
-    while (j >= 0 && (keys[j] as string) > key) {
+    while (j >= from && (keys[j] as string) > key) {
       keys[j + 1] = keys[j] as string;
       j--;
     }
     keys[j + 1] = key;
   }
-  return keys;
 }
 
 /** SHA-256 of a string (UTF-8), hex. */

@@ -170,13 +170,21 @@ function scanTemplate(t: string): SplitResult {
   let text = '';
   let i = 0;
   while (i < t.length) {
+    // Text up to the next `$` in one piece: most templates have none or one.
+    const dollar = t.indexOf('$', i);
+    if (dollar < 0) {
+      text += t.slice(i);
+      break;
+    }
+    if (dollar > i) text += t.slice(i, dollar);
+    i = dollar;
     if (t.startsWith('$${', i)) {
       text += '${';
       i += 3;
       continue;
     }
     if (!t.startsWith('${', i)) {
-      text += t[i];
+      text += '$';
       i += 1;
       continue;
     }

@@ -111,10 +111,21 @@ function addNotify(a: FlowAction, into: Set<string>): void {
   if (typeof v?.event === 'string') into.add(v.event);
 }
 
-/** Entry actions and the actions of every branch of every handler. */
-export function allActions(s: FlowState): FlowAction[] {
-  const out = [...s.entry];
-  for (const h of branchingHandlers(s)) for (const b of h.branches) out.push(...b.actions);
+const actionsByState = new WeakMap<FlowState, readonly FlowAction[]>();
+
+/**
+ * Entry actions and the actions of every branch of every handler. Half a dozen checks
+ * walk them: the list is made once per state.
+ */
+export function allActions(s: FlowState): readonly FlowAction[] {
+  let out = actionsByState.get(s);
+  if (!out) {
+    const list: FlowAction[] = s.entry.slice();
+    for (const h of s.handlers) for (const b of h.branches) for (const a of b.actions) list.push(a);
+    if (s.afterEntry) for (const b of s.afterEntry.branches) for (const a of b.actions) list.push(a);
+    out = list;
+    actionsByState.set(s, out);
+  }
   return out;
 }
 

@@ -78,6 +78,20 @@ describe('parseTemplate', () => {
     expect(isTemplate('a ${b}')).toBe(true);
   });
 
+  it('keeps lone dollars and runs of them as text', () => {
+    expect(parseTemplate('$5 or $$6, $')).toEqual({
+      ok: true,
+      parts: [{ kind: 'text', text: '$5 or $$6, $' }],
+      identifiers: [],
+    });
+    expect(parseTemplate('$$${x}$${y}$')).toEqual({
+      ok: true,
+      parts: [{ kind: 'text', text: '$${x}${y}$' }],
+      identifiers: [],
+    });
+    expect(parseTemplate('a$${b}$${c}d')).toMatchObject({ parts: [{ kind: 'text', text: 'a${b}${c}d' }] });
+  });
+
   it('reports the offset of an error inside the template', () => {
     expect(parseTemplate('hello ${a +}')).toMatchObject({ ok: false, offset: 11 });
     expect(parseTemplate('hello ${a')).toMatchObject({ ok: false, offset: 6 });
