@@ -10,12 +10,15 @@
 // development dependencies. The ajv options must stay those of src/compiler/validate.ts;
 // test/unit/compiler/precompiled-validator.test.ts compares the two on every fixture.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { _ } from 'ajv/dist/compile/codegen/index.js';
 import standaloneCode from 'ajv/dist/standalone/index.js';
+import { loadAll } from 'js-yaml';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const schemaText = readFileSync(path.join(root, 'schema', 'parley.schema.json'), 'utf8');
@@ -54,5 +57,46 @@ module.exports.schemaSha256 = ${JSON.stringify(createHash('sha256').update(schem
 `;
 const out = path.join(root, 'generated', 'schema-validator.cjs');
 mkdirSync(path.dirname(out), { recursive: true });
+rmSync(`${out}.cache`, { force: true });
 writeFileSync(`${out}.tmp`, header + body.replace(/^"use strict";/, '') + footer);
 renameSync(`${out}.tmp`, out);
+writeCodeCache(out);
+
+/**
+ * V8's code cache of the module, written once it has validated the shipped examples, so
+ * that the functions a validation calls are in it too (src/compiler/code-cache.ts).
+ */
+function writeCodeCache(file) {
+  const source = readFileSync(file, 'utf8');
+  // Byte for byte the wrapper of src/compiler/code-cache.ts, or V8 refuses the cache.
+  const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
+  const script = new vm.Script(wrapped, { filename: file });
+  const module = { exports: {} };
+  script
+    .runInThisContext()
+    .call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
+  for (const doc of exampleDocuments()) module.exports(doc);
+  writeFileSync(`${file}.cache.tmp`, script.createCachedData());
+  renameSync(`${file}.cache.tmp`, `${file}.cache`);
+}
+
+/** The documents of conferences/ (none when it is missing or a file does not parse). */
+function exampleDocuments() {
+  const docs = [];
+  let files = [];
+  try {
+    files = readdirSync(path.join(root, 'conferences'), { recursive: true }).filter((f) =>
+      /\.ya?ml$/.test(String(f)),
+    );
+  } catch {
+    return docs;
+  }
+  for (const f of files) {
+    try {
+      docs.push(...loadAll(readFileSync(path.join(root, 'conferences', String(f)), 'utf8')));
+    } catch {
+      // A broken example is the validator's business, not the cache's.
+    }
+  }
+  return docs;
+}

@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { loadCommonJs } from './code-cache.js';
 import {
   compareDiagnostics,
   type Diagnostic,
@@ -51,7 +52,8 @@ const PRECOMPILED = new URL('../../generated/schema-validator.cjs', import.meta.
  */
 function precompiledValidator(schemaText: string): ValidateFunction | undefined {
   try {
-    const mod = createRequire(import.meta.url)(fileURLToPath(PRECOMPILED)) as ValidateFunction & {
+    const file = fileURLToPath(PRECOMPILED);
+    const mod = loadCommonJs(file, `${file}.cache`).exports as ValidateFunction & {
       schemaSha256?: string;
     };
     const sha = createHash('sha256').update(schemaText).digest('hex');
