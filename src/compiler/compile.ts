@@ -18,7 +18,7 @@ import type {
   SendOptions,
   TestDocument,
 } from './ast.js';
-import { versionOf } from './canonical.js';
+import { sortedKeys, versionOf } from './canonical.js';
 import { globPattern } from './check/util.js';
 import type { NodePath, SourceRef } from './diagnostics.js';
 import { parseDuration } from './duration.js';
@@ -69,14 +69,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * Copies `o` without its `undefined` members so the output is plain JSON. (A copy
- * rather than `delete`, which would leave slow dictionary-mode objects behind.)
+ * Copies `o` without its `undefined` members so the output is plain JSON (a copy rather
+ * than `delete`, which would leave slow dictionary-mode objects behind), with its keys
+ * in sorted order, so that hashing a machine need not copy it again (canonical.ts).
  */
-function clean<T extends object>(o: T): T {
-  const out = {} as T;
-  for (const k of Object.keys(o) as Array<keyof T>) if (o[k] !== undefined) out[k] = o[k];
-  return out;
-}
+const clean: <T extends object>(o: T) => T = sortedKeys;
 
 function ms(d: string | undefined, fallback: number): number;
 function ms(d: string | undefined): number | undefined;
@@ -287,29 +284,26 @@ class FlowCompiler {
           ENTRY_DONE_EVENT,
           then.branches.map((b) => this.transition(b, then.event)),
         );
-      const config: StateConfig = {
-        entry: s.entry.map((a) => this.action(a, undefined)),
-        on,
-        meta: clean({ src: this.keyAt(s.path), dtmf, description: s.description }),
-      };
-      if (Object.keys(after).length > 0) config.after = after;
-      states[s.name] = config;
+      const entry = s.entry.map((a) => this.action(a, undefined));
+      const meta = clean({ src: this.keyAt(s.path), dtmf, description: s.description });
+      // Keys in sorted order, as canonical JSON has them (canonical.ts).
+      states[s.name] = Object.keys(after).length > 0 ? { after, entry, meta, on } : { entry, meta, on };
     }
     const src = this.keyAt(this.flow.path);
     if (this.used.has('hangup')) {
       states[FINAL_STATES.hangup] = {
-        type: 'final',
-        entry: [{ type: 'hangup', params: {}, src }],
+        entry: [{ params: {}, src, type: 'hangup' }],
+        meta: { dtmf: [], src },
         on: {},
-        meta: { src, dtmf: [] },
+        type: 'final',
       };
     }
     if (this.used.has('end'))
-      states[FINAL_STATES.end] = { type: 'final', entry: [], on: {}, meta: { src, dtmf: [] } };
+      states[FINAL_STATES.end] = { entry: [], meta: { dtmf: [], src }, on: {}, type: 'final' };
     const machine = {
+      context: { vars: { ...this.flow.vars } },
       id: this.flow.id,
       initial: this.target(this.flow.start?.name ?? this.flow.states[0]?.name ?? 'main'),
-      context: { vars: { ...this.flow.vars } },
       states,
     };
     return { id: this.flow.id, version: versionOf(machine), machine };
@@ -333,13 +327,13 @@ class FlowCompiler {
   }
 
   private transition(b: FlowBranch, event: string): TransitionConfig {
-    const t: TransitionConfig = {
-      actions: b.actions.map((a) => this.action(a, event)),
-      meta: { src: this.at(b.path) },
-    };
-    if (b.target) t.target = this.target(b.target.name);
-    if (b.guard) t.guard = { type: 'expr', params: { expr: b.guard.expr } };
-    return t;
+    const actions = b.actions.map((a) => this.action(a, event));
+    const guard = b.guard && { params: { expr: b.guard.expr }, type: 'expr' as const };
+    const meta = { src: this.at(b.path) };
+    const target = b.target && this.target(b.target.name);
+    // Keys in sorted order, as canonical JSON has them (canonical.ts).
+    if (guard) return target === undefined ? { actions, guard, meta } : { actions, guard, meta, target };
+    return target === undefined ? { actions, meta } : { actions, meta, target };
   }
 
   /** A file path relative to the configuration root (forward slashes). */
@@ -366,7 +360,7 @@ class FlowCompiler {
   private action(a: FlowAction, _event: string | undefined): ActionRef {
     const src = this.unit.doc.keyAt(a.path);
     const ref = <K extends keyof ActionParams>(type: K, params: ActionParams[K]) =>
-      ({ type, params: clean(params), src }) as ActionRef;
+      ({ params: clean(params), src, type }) as ActionRef;
     const v = a.value;
     switch (a.type) {
       case 'answer':

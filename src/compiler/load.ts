@@ -568,6 +568,7 @@ class YamlSourceDocument implements SourceDocument {
 
   private ref(offset: number): SourceRef {
     const [line, col] = this.posOf(offset);
-    return { file: this.file, line, col };
+    // Keys in sorted order, as canonical JSON has them: machines carry thousands (canonical.ts).
+    return { col, file: this.file, line };
   }
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, sha256, versionOf } from '../../../src/compiler/canonical.js';
+import { canonicalJson, sha256, sortedKeys, versionOf } from '../../../src/compiler/canonical.js';
 
 describe('canonicalJson', () => {
   it('sorts keys at every level and drops undefined members', () => {
@@ -45,6 +45,25 @@ describe('canonicalJson', () => {
             .map((k) => [k, value[k]]),
         );
         expect(canonicalJson(value)).toBe(JSON.stringify(expected));
+      }),
+    );
+  });
+
+  it('takes objects already in canonical form as they are, and only those', () => {
+    const sorted = sortedKeys({ b: 2, a: { d: 1, c: undefined }, __proto__x: 0 });
+    expect(Object.keys(sorted)).toEqual(['__proto__x', 'a', 'b']);
+    expect(sortedKeys({ z: 1, y: undefined, '10': 3, '9': 4 })).toEqual({ z: 1, '9': 4, '10': 3 });
+    const proto = sortedKeys(JSON.parse('{"b":1,"__proto__":{"x":1}}') as object);
+    expect(Object.getPrototypeOf(proto)).toBe(Object.prototype);
+    expect(canonicalJson(proto)).toBe('{"__proto__":{"x":1},"b":1}');
+    // Only plain objects pass as they are: another class's toJSON is not called.
+    expect(canonicalJson({ at: new Date(0), list: [new Map([[1, 2]])] })).toBe('{"at":{},"list":[{}]}');
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        const built = JSON.parse(JSON.stringify(v), (_k, x: unknown) =>
+          x && typeof x === 'object' && !Array.isArray(x) ? sortedKeys(x) : x,
+        );
+        expect(canonicalJson(built)).toBe(canonicalJson(v));
       }),
     );
   });
