@@ -394,7 +394,9 @@ function bounds(guard: string, setVars: ReadonlySet<string>): boolean {
 
 function checkRetryLoops(ctx: CheckContext, { unit, flow }: FlowEntry): void {
   const edges = internalEdges(flow);
-  const names = stateNames(flow);
+  if (edges.length === 0) return;
+  // Only a state with an edge out can be on a cycle; most flows have few such states.
+  const names = [...new Set(edges.map((e) => e.from))];
   for (const comp of components(names, edges)) {
     if (!cyclic(comp, edges)) continue;
     const members = new Set(comp);
