@@ -63,6 +63,8 @@ export interface FlowState {
   /** `then:` — taken when the entry actions have finished; a target or guarded branches. Event name `then`. */
   afterEntry?: FlowHandler;
   handlers: FlowHandler[];
+  /** `handlers` followed by `afterEntry` when there is one (`branchingHandlers`). */
+  branching: readonly FlowHandler[];
 }
 
 export interface FlowModel {
@@ -86,21 +88,27 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+// The builders below are plain loops: they run for every flow, state, handler and branch
+// of every file, and with closures and iterators V8 spent over 100 ms of the other core
+// optimising each of them, which a busy machine feels.
+
 /** Inline actions (object keys that name actions, in written order) followed by the `do:` list. */
 function actionsOf(node: Record<string, unknown>, path: NodePath): FlowAction[] {
   const out: FlowAction[] = [];
-  for (const [key, value] of Object.entries(node)) {
-    if (ACTION_SET.has(key)) out.push({ type: key as ActionName, value, path: subPath(path, key) });
+  for (const key in node) {
+    if (ACTION_SET.has(key))
+      out.push({ type: key as ActionName, value: node[key], path: subPath(path, key) });
   }
   const list = node.do;
   if (Array.isArray(list)) {
-    list.forEach((item: Action | unknown, i) => {
-      if (!isObject(item)) return;
-      for (const [key, value] of Object.entries(item)) {
+    for (let i = 0; i < list.length; i++) {
+      const item: unknown = list[i];
+      if (!isObject(item)) continue;
+      for (const key in item) {
         if (ACTION_SET.has(key))
-          out.push({ type: key as ActionName, value, path: subPath(path, 'do', i, key) });
+          out.push({ type: key as ActionName, value: item[key], path: subPath(path, 'do', i, key) });
       }
-    });
+    }
   }
   // A list grown by push keeps room for sixteen more, and models live as long as the compile.
   return out.length > 0 ? out.slice() : out;
@@ -115,32 +123,40 @@ function branchOf(node: string | Branch, path: NodePath): FlowBranch {
 }
 
 function handlerOf(event: string, handler: Handler, hPath: NodePath): FlowHandler {
-  const branches = Array.isArray(handler)
-    ? handler.map((b, i) => branchOf(b as string | Branch, subPath(hPath, i)))
-    : [branchOf(handler, hPath)];
-  return { event, path: hPath, branches };
+  if (!Array.isArray(handler)) return { event, path: hPath, branches: [branchOf(handler, hPath)] };
+  const branches: FlowBranch[] = [];
+  for (let i = 0; i < handler.length; i++) {
+    branches.push(branchOf(handler[i] as string | Branch, subPath(hPath, i)));
+  }
+  return { event, path: hPath, branches: branches.slice() };
 }
 
 function handlersOf(on: Record<string, Handler> | undefined, path: NodePath): FlowHandler[] {
   if (!isObject(on)) return [];
-  return Object.entries(on).map(([event, handler]) => handlerOf(event, handler, subPath(path, 'on', event)));
+  const out: FlowHandler[] = [];
+  for (const event in on) out.push(handlerOf(event, on[event] as Handler, subPath(path, 'on', event)));
+  return out.length > 0 ? out.slice() : out;
 }
 
 /** The state's event handlers and its `then`: everything with branches to check and compile. */
-export function branchingHandlers(s: FlowState): FlowHandler[] {
-  return s.afterEntry ? [...s.handlers, s.afterEntry] : s.handlers;
+export function branchingHandlers(s: FlowState): readonly FlowHandler[] {
+  return s.branching;
 }
 
 function stateOf(name: string, state: State, path: NodePath): FlowState {
+  const handlers = handlersOf(state.on, path);
   const s: FlowState = {
     name,
     path,
     entry: actionsOf(state as Record<string, unknown>, path),
-    handlers: handlersOf(state.on, path),
+    handlers,
+    branching: handlers,
   };
   if (typeof state.description === 'string') s.description = state.description;
-  if (state.then !== undefined && state.then !== null)
+  if (state.then !== undefined && state.then !== null) {
     s.afterEntry = handlerOf('then', state.then, subPath(path, 'then'));
+    s.branching = handlers.concat(s.afterEntry);
+  }
   return s;
 }
 
@@ -148,20 +164,30 @@ function stateOf(name: string, state: State, path: NodePath): FlowState {
 function flowModel(flow: Flow, kind: FlowKind, id: string, path: NodePath): FlowModel {
   const states: FlowState[] = [];
   if (isObject(flow.states)) {
-    for (const [name, state] of Object.entries(flow.states)) {
+    const written = flow.states as Record<string, State>;
+    for (const name in written) {
+      const state = written[name];
       states.push(stateOf(name, isObject(state) ? state : {}, subPath(path, 'states', name)));
     }
   } else {
     // Short form: `{ on, do }` is one state named `main`.
-    const s: FlowState = {
+    const handlers = handlersOf(flow.on, path);
+    states.push({
       name: SHORT_FORM_STATE,
       path,
       entry: actionsOf({ do: flow.do }, path),
-      handlers: handlersOf(flow.on, path),
-    };
-    states.push(s);
+      handlers,
+      branching: handlers,
+    });
   }
-  const model: FlowModel = { kind, id, path, states, startMissing: false, vars: { ...(flow.vars ?? {}) } };
+  const model: FlowModel = {
+    kind,
+    id,
+    path,
+    states: states.slice(),
+    startMissing: false,
+    vars: { ...(flow.vars ?? {}) },
+  };
   if (typeof flow.description === 'string') model.description = flow.description;
   if (typeof flow.start === 'string') model.start = { name: flow.start, path: subPath(path, 'start') };
   else if (states.length === 1 && states[0]) model.start = { name: states[0].name, path };
