@@ -5,6 +5,8 @@
 // Run by `npm ci`/`npm install` (the install script) and by `npm run schema:build`.
 // The module records the SHA-256 of the schema it was built from: src/compiler/validate.ts
 // uses it only when that matches the schema on disk, and compiles at run time otherwise.
+// Beside it goes V8's code cache of the module (generated/schema-validator.cjs.cache),
+// which spares compiling it again at every start (src/compiler/code-cache.ts).
 //
 // Plain JavaScript (not TypeScript) because it runs at install time, before or without
 // development dependencies. The ajv options must stay those of src/compiler/validate.ts;

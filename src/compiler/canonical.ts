@@ -56,24 +56,31 @@ function canonicalForm(value: unknown): unknown {
     formStack.length = mark;
     return rec;
   }
+  return objectFromStacks(mark);
+}
+
+const keyStack: string[] = [];
+const formStack: unknown[] = [];
+
+/**
+ * A new object of the keys and values on the stacks from `mark`, added in sorted key
+ * order, `undefined` values left out; the stacks go back to `mark`.
+ */
+function objectFromStacks(mark: number): Record<string, unknown> {
   sortRange(keyStack, formStack, mark);
   const out: Record<string, unknown> = {};
   for (let i = mark; i < keyStack.length; i++) {
     const key = keyStack[i] as string;
-    const form = formStack[i];
-    if (form === undefined) continue;
+    const value = formStack[i];
+    if (value === undefined) continue;
     // Assigning `__proto__` would set the prototype and lose the member (JSON data can hold one).
-    if (key === '__proto__')
-      Object.defineProperty(out, key, { value: form, enumerable: true, writable: true });
-    else out[key] = form;
+    if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true });
+    else out[key] = value;
   }
   keyStack.length = mark;
   formStack.length = mark;
   return out;
 }
-
-const keyStack: string[] = [];
-const formStack: unknown[] = [];
 
 /**
  * `keys[from..]` sorted in place by UTF-16 code units, as `Array.prototype.sort` with no
@@ -119,18 +126,7 @@ export function sortedKeys<T extends object>(o: T): T {
     keyStack.push(key);
     formStack.push(rec[key]);
   }
-  sortRange(keyStack, formStack, mark);
-  const out: Record<string, unknown> = {};
-  for (let i = mark; i < keyStack.length; i++) {
-    const key = keyStack[i] as string;
-    const value = formStack[i];
-    if (value === undefined) continue;
-    if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true });
-    else out[key] = value;
-  }
-  keyStack.length = mark;
-  formStack.length = mark;
-  return out as T;
+  return objectFromStacks(mark) as T;
 }
 
 /** SHA-256 of a string (UTF-8), hex. */

@@ -284,10 +284,12 @@ class FlowCompiler {
           ENTRY_DONE_EVENT,
           then.branches.map((b) => this.transition(b, then.event)),
         );
-      const entry = s.entry.map((a) => this.action(a, undefined));
-      const meta = clean({ src: this.keyAt(s.path), dtmf, description: s.description });
-      // Keys in sorted order, as canonical JSON has them (canonical.ts).
-      states[s.name] = Object.keys(after).length > 0 ? { after, entry, meta, on } : { entry, meta, on };
+      states[s.name] = clean({
+        after: Object.keys(after).length > 0 ? after : undefined,
+        entry: s.entry.map((a) => this.action(a, undefined)),
+        meta: clean({ src: this.keyAt(s.path), dtmf, description: s.description }),
+        on,
+      });
     }
     const src = this.keyAt(this.flow.path);
     if (this.used.has('hangup')) {
@@ -327,13 +329,12 @@ class FlowCompiler {
   }
 
   private transition(b: FlowBranch, event: string): TransitionConfig {
-    const actions = b.actions.map((a) => this.action(a, event));
-    const guard = b.guard && { params: { expr: b.guard.expr }, type: 'expr' as const };
-    const meta = { src: this.at(b.path) };
-    const target = b.target && this.target(b.target.name);
-    // Keys in sorted order, as canonical JSON has them (canonical.ts).
-    if (guard) return target === undefined ? { actions, guard, meta } : { actions, guard, meta, target };
-    return target === undefined ? { actions, meta } : { actions, meta, target };
+    return clean({
+      actions: b.actions.map((a) => this.action(a, event)),
+      guard: b.guard && { params: { expr: b.guard.expr }, type: 'expr' as const },
+      meta: { src: this.at(b.path) },
+      target: b.target && this.target(b.target.name),
+    });
   }
 
   /** A file path relative to the configuration root (forward slashes). */

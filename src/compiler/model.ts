@@ -3,16 +3,7 @@
  * state (inline action, `do:` list, short form), a handler (target, branch, list)
  * and an action reduced to one shape, each part with the path of its YAML node.
  */
-import type {
-  Action,
-  Branch,
-  ConferenceDocument,
-  Document,
-  Flow,
-  Handler,
-  InlineAction,
-  State,
-} from './ast.js';
+import type { Branch, ConferenceDocument, Document, Flow, Handler, InlineAction, State } from './ast.js';
 import { type NodePath, type SourceDocument, subPath } from './diagnostics.js';
 import { ACTION_TYPES } from './ir.js';
 
@@ -65,6 +56,8 @@ export interface FlowState {
   handlers: FlowHandler[];
   /** `handlers` followed by `afterEntry` when there is one (`branchingHandlers`). */
   branching: readonly FlowHandler[];
+  /** The entry actions, then the actions of every branch of `branching`: what most checks walk. */
+  allActions: readonly FlowAction[];
 }
 
 export interface FlowModel {
@@ -145,19 +138,21 @@ export function branchingHandlers(s: FlowState): readonly FlowHandler[] {
 
 function stateOf(name: string, state: State, path: NodePath): FlowState {
   const handlers = handlersOf(state.on, path);
-  const s: FlowState = {
-    name,
-    path,
-    entry: actionsOf(state as Record<string, unknown>, path),
-    handlers,
-    branching: handlers,
-  };
+  const entry = actionsOf(state as Record<string, unknown>, path);
+  const s: FlowState = { name, path, entry, handlers, branching: handlers, allActions: entry };
   if (typeof state.description === 'string') s.description = state.description;
   if (state.then !== undefined && state.then !== null) {
     s.afterEntry = handlerOf('then', state.then, subPath(path, 'then'));
     s.branching = handlers.concat(s.afterEntry);
   }
+  s.allActions = allActionsOf(entry, s.branching);
   return s;
+}
+
+function allActionsOf(entry: FlowAction[], branching: readonly FlowHandler[]): FlowAction[] {
+  const out = entry.slice();
+  for (const h of branching) for (const b of h.branches) for (const a of b.actions) out.push(a);
+  return out.length > entry.length ? out.slice() : entry;
 }
 
 /** Builds the model of one flow. `flow` must have passed schema validation. */
@@ -172,12 +167,14 @@ function flowModel(flow: Flow, kind: FlowKind, id: string, path: NodePath): Flow
   } else {
     // Short form: `{ on, do }` is one state named `main`.
     const handlers = handlersOf(flow.on, path);
+    const entry = actionsOf({ do: flow.do }, path);
     states.push({
       name: SHORT_FORM_STATE,
       path,
-      entry: actionsOf({ do: flow.do }, path),
+      entry,
       handlers,
       branching: handlers,
+      allActions: allActionsOf(entry, handlers),
     });
   }
   const model: FlowModel = {

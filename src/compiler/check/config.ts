@@ -11,7 +11,6 @@ import { type FlowAction, type FlowModel, isUrl, type Unit } from '../model.js';
 import { suggest } from '../suggest.js';
 import { type CheckContext, where } from './context.js';
 import { checkSource } from './exprs.js';
-import { allActions } from './flows.js';
 import {
   compileRegex,
   globAcceptsPrefix,
@@ -342,7 +341,7 @@ export function checkDials(ctx: CheckContext): Map<FlowModel, Set<string>> {
     for (const name of Object.keys(unit.data.dialout?.trunks ?? {})) trunks.add(name);
   for (const { unit, flow } of ctx.flows) {
     for (const s of flow.states) {
-      for (const a of allActions(s)) {
+      for (const a of s.allActions) {
         if (a.type !== 'dial' || !isObject(a.value)) continue;
         const dial = a.value;
         const to = dial.to;
@@ -421,7 +420,7 @@ export function checkConferenceReferences(ctx: CheckContext): void {
   if (ctx.options.partial) return;
   for (const { unit, flow } of ctx.flows) {
     for (const s of flow.states) {
-      for (const a of allActions(s)) {
+      for (const a of s.allActions) {
         let name: unknown;
         let at: NodePath = a.path;
         if (a.type === 'unlink') name = a.value;
@@ -447,7 +446,7 @@ export function checkConferenceReferences(ctx: CheckContext): void {
 export function checkAudioFiles(ctx: CheckContext): void {
   for (const { unit, flow } of ctx.flows) {
     for (const s of flow.states) {
-      for (const a of allActions(s)) {
+      for (const a of s.allActions) {
         for (const [file, p] of audioFiles(a)) {
           const full = path.resolve(path.dirname(unit.doc.file), file);
           if (!ctx.options.fileExists(full)) {
@@ -498,7 +497,7 @@ export function checkNotify(ctx: CheckContext): void {
   }
   for (const { unit, flow } of ctx.flows) {
     for (const s of flow.states) {
-      for (const a of allActions(s)) {
+      for (const a of s.allActions) {
         if (a.type !== 'notify' || !isObject(a.value) || typeof a.value.event !== 'string') continue;
         const event = a.value.event;
         if (handledBy.get(unit)?.has(event)) continue;

@@ -9,7 +9,7 @@ import { memberReferences, type ParsedTemplate, parseExpression, parseTemplate }
 import { branchingHandlers, type FlowAction, type Unit } from '../model.js';
 import { suggest } from '../suggest.js';
 import type { CheckContext } from './context.js';
-import { allActions, classifyEvent } from './flows.js';
+import { classifyEvent } from './flows.js';
 import { meanSuffix } from './util.js';
 
 /** Roots every flow expression may read. */
@@ -151,7 +151,7 @@ export function declaredVars(ctx: CheckContext): Set<string> {
   for (const { flow } of ctx.flows) {
     for (const k of Object.keys(flow.vars)) out.add(k);
     for (const s of flow.states) {
-      for (const a of allActions(s)) {
+      for (const a of s.allActions) {
         if (a.type === 'set') keys(a.value);
         else if (a.type === 'collect' && isObject(a.value) && typeof a.value.into === 'string')
           out.add(a.value.into);

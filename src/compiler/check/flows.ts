@@ -94,7 +94,7 @@ export function checkFlows(
   const notified = new Set<string>();
   for (const { flow } of ctx.flows) {
     for (const s of flow.states)
-      for (const a of allActions(s)) if (a.type === 'notify') addNotify(a, notified);
+      for (const a of s.allActions) if (a.type === 'notify') addNotify(a, notified);
   }
   for (const entry of ctx.flows) {
     checkStart(ctx, entry);
@@ -109,24 +109,6 @@ export function checkFlows(
 function addNotify(a: FlowAction, into: Set<string>): void {
   const v = a.value as { event?: unknown };
   if (typeof v?.event === 'string') into.add(v.event);
-}
-
-const actionsByState = new WeakMap<FlowState, readonly FlowAction[]>();
-
-/**
- * Entry actions and the actions of every branch of every handler. Half a dozen checks
- * walk them: the list is made once per state.
- */
-export function allActions(s: FlowState): readonly FlowAction[] {
-  let out = actionsByState.get(s);
-  if (!out) {
-    const list: FlowAction[] = s.entry.slice();
-    for (const h of s.handlers) for (const b of h.branches) for (const a of b.actions) list.push(a);
-    if (s.afterEntry) for (const b of s.afterEntry.branches) for (const a of b.actions) list.push(a);
-    out = list;
-    actionsByState.set(s, out);
-  }
-  return out;
 }
 
 function stateNames(flow: FlowModel): string[] {
