@@ -15,7 +15,7 @@ import path from 'node:path';
 import vm from 'node:vm';
 
 /** The module text as V8 compiles it: Node's own CommonJS wrapper. */
-export function wrapCommonJs(source: string): string {
+function wrapCommonJs(source: string): string {
   return `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
 }
 

@@ -54,7 +54,7 @@ export interface FlowState {
   /** `then:` — taken when the entry actions have finished; a target or guarded branches. Event name `then`. */
   afterEntry?: FlowHandler;
   handlers: FlowHandler[];
-  /** `handlers` followed by `afterEntry` when there is one (`branchingHandlers`). */
+  /** `handlers` followed by `afterEntry` when there is one: everything with branches to check and compile. */
   branching: readonly FlowHandler[];
   /** The entry actions, then the actions of every branch of `branching`: what most checks walk. */
   allActions: readonly FlowAction[];
@@ -131,21 +131,17 @@ function handlersOf(on: Record<string, Handler> | undefined, path: NodePath): Fl
   return out.length > 0 ? out.slice() : out;
 }
 
-/** The state's event handlers and its `then`: everything with branches to check and compile. */
-export function branchingHandlers(s: FlowState): readonly FlowHandler[] {
-  return s.branching;
-}
-
 function stateOf(name: string, state: State, path: NodePath): FlowState {
   const handlers = handlersOf(state.on, path);
   const entry = actionsOf(state as Record<string, unknown>, path);
-  const s: FlowState = { name, path, entry, handlers, branching: handlers, allActions: entry };
+  const afterEntry =
+    state.then !== undefined && state.then !== null
+      ? handlerOf('then', state.then, subPath(path, 'then'))
+      : undefined;
+  const branching = afterEntry ? handlers.concat(afterEntry) : handlers;
+  const s: FlowState = { name, path, entry, handlers, branching, allActions: allActionsOf(entry, branching) };
   if (typeof state.description === 'string') s.description = state.description;
-  if (state.then !== undefined && state.then !== null) {
-    s.afterEntry = handlerOf('then', state.then, subPath(path, 'then'));
-    s.branching = handlers.concat(s.afterEntry);
-  }
-  s.allActions = allActionsOf(entry, s.branching);
+  if (afterEntry) s.afterEntry = afterEntry;
   return s;
 }
 
@@ -230,7 +226,7 @@ function conferenceFlows(d: ConferenceDocument): FlowModel[] {
 export function targetsOf(flow: FlowModel): Array<{ from: FlowState; target: FlowTarget; event?: string }> {
   const out: Array<{ from: FlowState; target: FlowTarget; event?: string }> = [];
   for (const s of flow.states) {
-    for (const h of branchingHandlers(s)) {
+    for (const h of s.branching) {
       for (const b of h.branches) if (b.target) out.push({ from: s, target: b.target, event: h.event });
     }
   }

@@ -207,7 +207,7 @@ class Reader {
    * slots and two events, an item two slots and one event, a block's count one slot
    * and two events (its start and end).
    */
-  private blocks: Int32Array;
+  private readonly blocks: Int32Array;
   private used = 0;
   /** Members of the open mappings and sequences, copied into `blocks` as each closes. */
   private readonly pending: number[] = [];

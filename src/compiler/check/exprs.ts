@@ -6,7 +6,7 @@
  */
 import { type NodePath, subPath } from '../diagnostics.js';
 import { memberReferences, type ParsedTemplate, parseExpression, parseTemplate } from '../expr.js';
-import { branchingHandlers, type FlowAction, type Unit } from '../model.js';
+import type { FlowAction, Unit } from '../model.js';
 import { suggest } from '../suggest.js';
 import type { CheckContext } from './context.js';
 import { classifyEvent } from './flows.js';
@@ -291,7 +291,7 @@ export function checkFlowExpressions(ctx: CheckContext): void {
         knownVars,
       };
       for (const a of s.entry) for (const src of actionSources(a)) checkSource(ctx, unit, src, entryScope);
-      for (const h of branchingHandlers(s)) {
+      for (const h of s.branching) {
         // started, empty and ended happen to the conference, about no participant.
         const noParticipant = flow.kind === 'conference' && NO_PARTICIPANT_EVENTS.has(h.event);
         const scope: Scope = {

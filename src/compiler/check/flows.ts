@@ -9,7 +9,6 @@ import { memberReferences, parseExpression } from '../expr.js';
 import {
   type ActionName,
   afterDuration,
-  branchingHandlers,
   dtmfKeys,
   type FlowAction,
   type FlowBranch,
@@ -268,7 +267,7 @@ function checkActionPlaces(ctx: CheckContext, { unit, flow }: FlowEntry): void {
   };
   for (const s of flow.states) {
     for (const a of s.entry) check(a, false);
-    for (const h of branchingHandlers(s))
+    for (const h of s.branching)
       for (const b of h.branches) for (const a of b.actions) check(a, h.event === 'http');
   }
 }
@@ -289,7 +288,7 @@ function internalEdges(flow: FlowModel): Edge[] {
   const known = new Set(stateNames(flow));
   const edges: Edge[] = [];
   for (const s of flow.states) {
-    for (const h of branchingHandlers(s)) {
+    for (const h of s.branching) {
       if (h !== s.afterEntry && !INTERNAL_EVENTS.has(h.event)) continue;
       const guards: string[] = [];
       for (const b of h.branches) {
