@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { ServeCliOptions } from './commands/serve.js';
 import { type CliIO, EXIT_OK, EXIT_USAGE, processIO, UsageError } from './io.js';
@@ -12,11 +13,20 @@ function collect(value: string, previous: string[]): string[] {
 // stack, the HTTP server and the native media engine, which `validate` in CI never needs
 // and which cost it about 0.3 s of start-up.
 
+/** Parley's version, from its package.json (two levels up from src/cli/ and dist/cli/ alike). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version?: unknown;
+  };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+}
+
 /** Builds the CLI; returns the process exit code (0 ok, 1 invalid input, 2 usage). */
 export async function run(argv: string[], io: CliIO = processIO): Promise<number> {
   let code = EXIT_OK;
   const program = new Command('parley')
     .description('Declarative audio conferencing: validate, render, simulate and serve conference flows.')
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError();

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -212,5 +212,15 @@ describe('the parley executable', () => {
     expect(badRun.stderr).not.toMatch(/\n\s+at /);
     const usage = spawnSync(process.execPath, [bin, 'validate', '--format', 'xml'], { encoding: 'utf8' });
     expect(usage.status).toBe(2);
+  });
+
+  it("prints the package's version with --version and -V", () => {
+    const bin = path.resolve('bin/parley.js');
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = spawnSync(process.execPath, [bin, flag], { encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe(`${pkg.version}\n`);
+    }
   });
 });
