@@ -6,9 +6,10 @@
  * is the median run, `runs` all of them (shared machines are noisy). Target: under
  * 2 s on a 2-core machine.
  *
- * The code measured is the code `parley validate` runs: dist/ when it was built from the
- * sources checked out (`npm ci` builds it; bin/source-stamp.js), else the TypeScript
- * sources through tsx (`code` says which). `commandSeconds` is the whole command
+ * The code measured is the code `parley validate` runs, with the V8 settings it runs
+ * with (src/cli/batch-tuning.ts): dist/ when it was built from the sources checked out
+ * (`npm ci` builds it; bin/source-stamp.js), else the TypeScript sources through tsx
+ * (`code` says which). `commandSeconds` is the whole command
  * (bin/parley.js) on the same folder, process start to exit; its runs alternate with the
  * compile runs so both see the same machine.
  *
@@ -23,6 +24,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { distIsCurrent } from '../../bin/source-stamp.js';
+import type * as BatchTuning from '../../src/cli/batch-tuning.js';
 import type { Document } from '../../src/compiler/ast.js';
 import type * as Check from '../../src/compiler/check/index.js';
 import type * as Compile from '../../src/compiler/compile.js';
@@ -215,6 +217,11 @@ function median(xs: number[]): number {
 }
 
 if (measureRoot) {
+  // The V8 settings `parley validate` runs with (src/cli/batch-tuning.ts).
+  const tuning = (await import(
+    code === 'dist' ? '../../dist/cli/batch-tuning.js' : '../../src/cli/batch-tuning.js'
+  )) as typeof BatchTuning;
+  tuning.tuneV8ForBatchRun();
   console.log(JSON.stringify(measure(await compilerModules(), measureRoot)));
 } else {
   const root = keep ? path.resolve(keep) : mkdtempSync(path.join(os.tmpdir(), 'parley-bench-'));

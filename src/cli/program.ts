@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { tuneV8ForBatchRun } from './batch-tuning.js';
 import type { ServeCliOptions } from './commands/serve.js';
 import { type CliIO, EXIT_OK, EXIT_USAGE, processIO, UsageError } from './io.js';
 
@@ -21,9 +22,20 @@ function packageVersion(): string {
   return typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }
 
+export interface RunOptions {
+  /**
+   * Set V8 up for a short run before a one-shot command (./batch-tuning.ts). Only for
+   * the process's own command line: the flags last for the life of the process.
+   */
+  tuneV8?: boolean;
+}
+
 /** Builds the CLI; returns the process exit code (0 ok, 1 invalid input, 2 usage). */
-export async function run(argv: string[], io: CliIO = processIO): Promise<number> {
+export async function run(argv: string[], io: CliIO = processIO, options: RunOptions = {}): Promise<number> {
   let code = EXIT_OK;
+  const oneShot = () => {
+    if (options.tuneV8) tuneV8ForBatchRun();
+  };
   const program = new Command('parley')
     .description('Declarative audio conferencing: validate, render, simulate and serve conference flows.')
     .version(packageVersion(), '-V, --version', 'print the version and exit')
@@ -39,6 +51,7 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
       new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'),
     )
     .action(async (paths: string[], opts: { format: 'text' | 'json' | 'github' }) => {
+      oneShot();
       const { validateCommand } = await import('./commands/validate.js');
       code = validateCommand(paths, opts, io);
     });
@@ -52,6 +65,7 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
       new Option('--format <format>', 'output format').choices(['mermaid', 'dot']).default('mermaid'),
     )
     .action(async (file: string, opts: { flow?: string; format: 'mermaid' | 'dot' }) => {
+      oneShot();
       const { graphCommand } = await import('./commands/graph.js');
       code = graphCommand(file, opts, io);
     });
@@ -68,6 +82,7 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
     .option('--var <key=value>', 'scenario variable (repeatable)', collect, [])
     .option('--json', 'print the transcript as JSON')
     .action(async (paths: string[], opts) => {
+      oneShot();
       const { simulateCommand } = await import('./commands/simulate.js');
       code = await simulateCommand(paths, opts, io);
     });
@@ -79,6 +94,7 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
     .option('--grep <text>', 'only tests whose name contains text')
     .option('-v, --verbose', 'print the transcript of failed tests')
     .action(async (paths: string[], opts: { grep?: string; verbose?: boolean }) => {
+      oneShot();
       const { testCommand } = await import('./commands/test.js');
       code = await testCommand(paths, opts, io);
     });
