@@ -1,12 +1,13 @@
 /**
  * Prometheus metrics (prom-client, a registry of our own): calls, conferences,
- * participants, RTP packets, loss, jitter, mix tick time, late ticks, reloads.
+ * participants, RTP packets, loss, jitter, mix tick time, late ticks, reloads, the versions running.
  * Counters follow runtime events as they happen; gauges are read from the
  * runtime and the engine when scraped.
  */
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { ReloadResult } from '../runtime/config-store.js';
 import type { RuntimeEvent } from '../runtime/ports.js';
+import { PARLEY_VERSION } from '../version.js';
 import type { ApiBackend } from './backend.js';
 import type { EventHub } from './event-hub.js';
 
@@ -143,6 +144,12 @@ export class Metrics {
         this.set({ stat: 'max' }, f.tickWorkMaxUs);
       },
     });
+    new Gauge({
+      name: 'parley_build_info',
+      help: 'The Parley and Node.js versions running (value 1)',
+      labelNames: ['version', 'node'],
+      registers: [registry],
+    }).set({ version: PARLEY_VERSION, node: process.version }, 1);
     new Gauge({
       name: 'parley_config_info',
       help: 'The configuration version serving now (value 1)',

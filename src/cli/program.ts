@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { PARLEY_VERSION } from '../version.js';
 import { tuneV8ForBatchRun } from './batch-tuning.js';
 import type { ServeCliOptions } from './commands/serve.js';
 import { type CliIO, EXIT_OK, EXIT_USAGE, processIO, UsageError } from './io.js';
@@ -13,14 +13,6 @@ function collect(value: string, previous: string[]): string[] {
 // Each command's module is imported when that command runs: `serve` pulls in the SIP
 // stack, the HTTP server and the native media engine, which `validate` in CI never needs
 // and which cost it about 0.3 s of start-up.
-
-/** Parley's version, from its package.json (two levels up from src/cli/ and dist/cli/ alike). */
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version?: unknown;
-  };
-  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-}
 
 export interface RunOptions {
   /**
@@ -38,7 +30,7 @@ export async function run(argv: string[], io: CliIO = processIO, options: RunOpt
   };
   const program = new Command('parley')
     .description('Declarative audio conferencing: validate, render, simulate and serve conference flows.')
-    .version(packageVersion(), '-V, --version', 'print the version and exit')
+    .version(PARLEY_VERSION, '-V, --version', 'print the version and exit')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError();

@@ -102,6 +102,8 @@ describe('versioned configuration', () => {
     const text = await res.text();
     expect(text).toMatch(/parley_config_reloads_total\{result="refused"\} 1/);
     expect(text).toMatch(/parley_config_reloads_total\{result="reloaded"\} 2/);
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    expect(text).toContain(`parley_build_info{version="${version}",node="${process.version}"} 1`);
     expect(text).toContain(`parley_config_info{version="${h.config.current.version.slice(0, 12)}"} 1`);
     expect(text).toMatch(/parley_conferences \d+/);
     expect(text).toMatch(/parley_participants \d+/);

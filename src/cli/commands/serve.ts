@@ -6,6 +6,7 @@ import { type ApiToken, parseTokens } from '../../api/tokens.js';
 import { ConfigError, ParleyServer } from '../../runtime/live/server.js';
 import type { CodecPref } from '../../sip/sdp.js';
 import type { TlsOptions } from '../../sip/transport.js';
+import { PARLEY_VERSION } from '../../version.js';
 import { type CliIO, EXIT_INVALID, EXIT_OK, UsageError } from '../io.js';
 
 export interface ServeCliOptions {
@@ -248,7 +249,7 @@ export async function serveCommand(paths: string[], opts: ServeCliOptions, io: C
     return EXIT_INVALID;
   }
   io.err(
-    `parley: serving ${server.set.conferences.length} conference(s) from ${paths.join(' ')}; ` +
+    `parley ${PARLEY_VERSION}: serving ${server.set.conferences.length} conference(s) from ${paths.join(' ')}; ` +
       `SIP on ${opts.advertise ?? opts.address}:${server.sip.udpPort} (UDP${opts.tcp ? ' and TCP' : ''})` +
       (sipTls ? ` and ${server.sip.tlsPort} (TLS)` : '') +
       '; ' +
