@@ -15,11 +15,7 @@ import v8 from 'node:v8';
  */
 export const BATCH_V8_FLAGS = ['--interrupt-budget=135168'] as const;
 
-let applied = false;
-
-/** Applies BATCH_V8_FLAGS to this process, once; before the compiler's code runs. */
+/** Applies BATCH_V8_FLAGS to this process; before the compiler's code runs. */
 export function tuneV8ForBatchRun(): void {
-  if (applied) return;
-  applied = true;
   for (const flag of BATCH_V8_FLAGS) v8.setFlagsFromString(flag);
 }

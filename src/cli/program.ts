@@ -25,15 +25,15 @@ export interface RunOptions {
 /** Builds the CLI; returns the process exit code (0 ok, 1 invalid input, 2 usage). */
 export async function run(argv: string[], io: CliIO = processIO, options: RunOptions = {}): Promise<number> {
   let code = EXIT_OK;
-  const oneShot = () => {
-    if (options.tuneV8) tuneV8ForBatchRun();
-  };
   const program = new Command('parley')
     .description('Declarative audio conferencing: validate, render, simulate and serve conference flows.')
     .version(PARLEY_VERSION, '-V, --version', 'print the version and exit')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .hook('preAction', (_program, command) => {
+      if (options.tuneV8 && command.name() !== 'serve') tuneV8ForBatchRun();
+    });
 
   program
     .command('validate')
@@ -43,7 +43,6 @@ export async function run(argv: string[], io: CliIO = processIO, options: RunOpt
       new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'),
     )
     .action(async (paths: string[], opts: { format: 'text' | 'json' | 'github' }) => {
-      oneShot();
       const { validateCommand } = await import('./commands/validate.js');
       code = validateCommand(paths, opts, io);
     });
@@ -57,7 +56,6 @@ export async function run(argv: string[], io: CliIO = processIO, options: RunOpt
       new Option('--format <format>', 'output format').choices(['mermaid', 'dot']).default('mermaid'),
     )
     .action(async (file: string, opts: { flow?: string; format: 'mermaid' | 'dot' }) => {
-      oneShot();
       const { graphCommand } = await import('./commands/graph.js');
       code = graphCommand(file, opts, io);
     });
@@ -74,7 +72,6 @@ export async function run(argv: string[], io: CliIO = processIO, options: RunOpt
     .option('--var <key=value>', 'scenario variable (repeatable)', collect, [])
     .option('--json', 'print the transcript as JSON')
     .action(async (paths: string[], opts) => {
-      oneShot();
       const { simulateCommand } = await import('./commands/simulate.js');
       code = await simulateCommand(paths, opts, io);
     });
@@ -86,7 +83,6 @@ export async function run(argv: string[], io: CliIO = processIO, options: RunOpt
     .option('--grep <text>', 'only tests whose name contains text')
     .option('-v, --verbose', 'print the transcript of failed tests')
     .action(async (paths: string[], opts: { grep?: string; verbose?: boolean }) => {
-      oneShot();
       const { testCommand } = await import('./commands/test.js');
       code = await testCommand(paths, opts, io);
     });

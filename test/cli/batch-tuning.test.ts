@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
 import { describe, expect, it, vi } from 'vitest';
@@ -31,7 +32,7 @@ describe('V8 settings of the one-shot commands', () => {
     expect(r.stdout).toMatch(/ok, version [0-9a-f]{12}/);
   });
 
-  it('are set by the process entry before a one-shot command, and not by an embedding caller', async () => {
+  it('are set by the process entry before a one-shot command, not before serve, and not by an embedding caller', async () => {
     const set = vi.spyOn(v8, 'setFlagsFromString').mockImplementation(() => {});
     try {
       expect((await cli('validate', 'conferences/')).code).toBe(0);
@@ -39,6 +40,11 @@ describe('V8 settings of the one-shot commands', () => {
       const quiet = { out: () => {}, err: () => {} };
       expect(await run(['validate', 'conferences/'], quiet, { tuneV8: true })).toBe(0);
       expect(set.mock.calls.map((c) => c[0])).toEqual([...BATCH_V8_FLAGS]);
+      // `serve` runs for days: V8's defaults (it stops at the missing folder, having started nothing).
+      set.mockClear();
+      const missing = path.join(os.tmpdir(), 'parley-no-such-folder');
+      expect(await run(['serve', missing, '--http', 'none'], quiet, { tuneV8: true })).toBe(1);
+      expect(set).not.toHaveBeenCalled();
     } finally {
       set.mockRestore();
     }
