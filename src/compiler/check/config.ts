@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { ConferenceDocument, Route, RouteMatch } from '../ast.js';
 import { type NodePath, subPath } from '../diagnostics.js';
 import { isTemplate } from '../expr.js';
-import { type FlowAction, type FlowModel, isUrl, type Unit } from '../model.js';
+import { type FlowAction, type FlowModel, flowsOf, isUrl, type Unit } from '../model.js';
 import { suggest } from '../suggest.js';
 import { type CheckContext, where } from './context.js';
 import { checkSource } from './exprs.js';
@@ -393,7 +393,7 @@ function checkDialStart(
     if (!target) return; // reported by checkConferenceReferences
   } else if (unit.data.kind === 'conference') target = unit;
   if (!target) return;
-  const flow = ctx.flows.find((f) => f.unit === target && f.flow.kind === 'participant')?.flow;
+  const flow = flowsOf(target).find((f) => f.kind === 'participant');
   if (!flow) return;
   const names = flow.states.map((s) => s.name);
   if (!names.includes(start)) {
