@@ -14,7 +14,7 @@ import { checkSource } from './exprs.js';
 import {
   compileRegex,
   globAcceptsPrefix,
-  globMatches,
+  globPattern,
   isCatchAll,
   literalPrefix,
   meanSuffix,
@@ -61,7 +61,53 @@ function conferencesServing(ctx: CheckContext, name: string): Unit<ConferenceDoc
     const prefix = literalPrefix(name);
     return ctx.conferences.filter((c) => globAcceptsPrefix(c.data.name, prefix));
   }
-  return ctx.conferences.filter((c) => globMatches(c.data.name, name));
+  return conferenceIndex(ctx).serving(name);
+}
+
+/**
+ * The conference documents by name, for literal lookups: routes, tests and flows name
+ * conferences one reference at a time, and a configuration can hold thousands of both.
+ * Plain names are looked up in a map; only the names with `*` are matched one by one,
+ * each by a regex compiled once.
+ */
+class ConferenceIndex {
+  private readonly exact = new Map<string, Array<{ unit: Unit<ConferenceDocument>; order: number }>>();
+  private readonly globs: Array<{ unit: Unit<ConferenceDocument>; order: number; re: RegExp }> = [];
+
+  constructor(conferences: readonly Unit<ConferenceDocument>[]) {
+    conferences.forEach((unit, order) => {
+      const name = unit.data.name;
+      if (name.includes('*')) {
+        this.globs.push({ unit, order, re: new RegExp(globPattern(name)) });
+        return;
+      }
+      let same = this.exact.get(name);
+      if (!same) {
+        same = [];
+        this.exact.set(name, same);
+      }
+      same.push({ unit, order });
+    });
+  }
+
+  /** The documents whose name or glob serves `name`, in the order of the configuration. */
+  serving(name: string): Unit<ConferenceDocument>[] {
+    const found = [...(this.exact.get(name) ?? [])];
+    for (const g of this.globs) if (g.re.test(name)) found.push(g);
+    if (found.length > 1) found.sort((a, b) => a.order - b.order);
+    return found.map((f) => f.unit);
+  }
+}
+
+const indexes = new WeakMap<CheckContext, ConferenceIndex>();
+
+function conferenceIndex(ctx: CheckContext): ConferenceIndex {
+  let index = indexes.get(ctx);
+  if (!index) {
+    index = new ConferenceIndex(ctx.conferences);
+    indexes.set(ctx, index);
+  }
+  return index;
 }
 
 function scenarioExists(ctx: CheckContext, name: string): boolean {

@@ -9,11 +9,6 @@ export function globPattern(name: string): string {
   return `^${body}$`;
 }
 
-/** Whether the conference name glob `glob` serves `name`. */
-export function globMatches(glob: string, name: string): boolean {
-  return new RegExp(globPattern(glob)).test(name);
-}
-
 /**
  * Whether some name starting with `prefix` could be served by `glob`: the literal
  * part of the glob before its first `*` and the prefix must agree where both exist.

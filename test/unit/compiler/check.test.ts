@@ -287,6 +287,50 @@ describe('routes', () => {
   it('reports invalid regexes', () => {
     expect(codes(check(routes('  - match: { to: "(" }\n    reject: 403\n')))).toContain('bad-regex');
   });
+
+  it('finds the conference a literal target names, by exact name or by glob', () => {
+    const hall = 'kind: conference\nname: hall.1\nparticipant: { do: [ { join: true } ] }\n';
+    const target = (name: string) =>
+      `${routes(`  - match: { to: "^x$" }\n    conference: ${name}\n`)}---\n${hall}`;
+    expect(check(target('room-7'))).toEqual([]); // served by room-*
+    expect(check(target('hall.1'))).toEqual([]); // by its exact name
+    // Names are not regexes: the dot matches only a dot.
+    expect(codes(check(target('hallx1')))).toEqual(['unknown-conference']);
+    expect(codes(check(target('hall.2')))).toEqual(['unknown-conference']);
+  });
+
+  it('sees every conference serving a name: a route may not go to one only local ones serve', () => {
+    const local = (name: string) =>
+      `kind: conference\nname: ${name}\ntype: local\nparticipant: { do: [ { join: true } ] }\n`;
+    const cfg = (names: string[]) =>
+      `kind: routes\nroutes:\n  - match: { to: "^x$" }\n    conference: team-1\n${names.map((n) => `---\n${local(n)}`).join('')}`;
+    expect(codes(check(cfg(['team-1', 'team-*'])))).toEqual(['local-conference-route']);
+    const standalone = 'kind: conference\nname: team-*\nparticipant: { do: [ { join: true } ] }\n';
+    expect(check(`${cfg(['team-1'])}---\n${standalone}`)).toEqual([]);
+  });
+
+  it('starts a dialled leg in the first conference, in file order, that serves the literal name', () => {
+    const cfg = (first: string, second: string) => `kind: routes
+dialout: { allow: ["^sip:"] }
+routes:
+  - conference: caller
+---
+kind: conference
+name: caller
+participant:
+  start: a
+  states:
+    a: { dial: { to: "sip:bob@example.com", conference: room-1, start: greet } }
+---
+${first}---
+${second}`;
+    const glob =
+      'kind: conference\nname: room-*\nparticipant: { start: greet, states: { greet: { say: hi } } }\n';
+    const exact =
+      'kind: conference\nname: room-1\nparticipant: { start: other, states: { other: { say: ho } } }\n';
+    expect(check(cfg(glob, exact))).toEqual([]);
+    expect(codes(check(cfg(exact, glob)))).toEqual(['unknown-dial-start']);
+  });
 });
 
 describe('dial-out', () => {
