@@ -123,7 +123,7 @@ export interface SippResult {
 export interface SippRun {
   port: number;
   done: Promise<SippResult>;
-  /** Stops sipp early (SIGTERM to this child only). */
+  /** Stops sipp early (SIGTERM to this child only, SIGKILL after 2 s if it has not exited). */
   kill(): void;
 }
 
@@ -188,7 +188,15 @@ export async function runSipp(options: SippOptions): Promise<SippRun> {
   // A UAS scenario must be listening before the test sends to it; over TCP a refused connect
   // would fail the call outright, so wait until sipp holds the port.
   if (!options.target) await waitUntilBound(port, options.transport ?? 'u1');
-  return { port, done, kill: () => child.kill('SIGTERM') };
+  const kill = (): void => {
+    child.kill('SIGTERM');
+    // sipp's SIGTERM handler can deadlock it (seen: asleep on a futex with SIGTERM blocked,
+    // never exiting), which would leave `done` waiting for ever: SIGKILL it if it lingers.
+    const force = setTimeout(() => child.kill('SIGKILL'), 2000);
+    force.unref();
+    child.once('close', () => clearTimeout(force));
+  };
+  return { port, done, kill };
 }
 
 /** A compact failure description for expect messages. */
