@@ -70,6 +70,9 @@ class Sender {
   }
 }
 
+/** How far the engine's largest interval may be from the sender's (see the first test). */
+const MAX_INTERVAL_TOLERANCE_MS = 4;
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.ceil(0.5 * sorted.length) - 1] as number;
@@ -113,7 +116,10 @@ describe('endpoint arrival intervals', () => {
     expect(Math.abs(a.p50Ms - median(sent))).toBeLessThan(1);
     const sentMax = Math.max(...sent);
     expect(sentMax).toBeGreaterThan(55);
-    expect(Math.abs(a.maxMs - sentMax)).toBeLessThan(2);
+    // The sender's clock is read in JavaScript before each send, the engine's in the kernel on
+    // arrival: on a loaded VM one packet can leave a couple of ms after its reading (seen: 2.1 ms),
+    // which moves one interval, the largest among them. Still far from the 20 ms of the others.
+    expect(Math.abs(a.maxMs - sentMax)).toBeLessThan(MAX_INTERVAL_TOLERANCE_MS);
     // 30 intervals: the 99th percentile is the largest, read to its 0.1 ms bin.
     expect(Math.abs(a.p99Ms - a.maxMs)).toBeLessThanOrEqual(0.1);
 
@@ -130,7 +136,7 @@ describe('endpoint arrival intervals', () => {
     const sentAfter = sender.intervals(mark);
     expect(after.count).toBe(10);
     expect(Math.abs(after.p50Ms - median(sentAfter))).toBeLessThan(1);
-    expect(Math.abs(after.maxMs - Math.max(...sentAfter))).toBeLessThan(2);
+    expect(Math.abs(after.maxMs - Math.max(...sentAfter))).toBeLessThan(MAX_INTERVAL_TOLERANCE_MS);
 
     // A datagram from elsewhere is refused before the statistics: no interval.
     const intruder = await socket();
