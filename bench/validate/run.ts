@@ -13,7 +13,7 @@
  * (bin/parley.js) on the same folder, process start to exit; its runs alternate with the
  * compile runs so both see the same machine.
  *
- *   npm run bench:validate [-- --files 1000] [-- --runs 5] [-- --keep DIR]
+ *   npm run bench:validate [-- --files 1000] [-- --runs 5] [-- --keep DIR] [-- --routes literal]
  *
  * `--keep DIR` writes the files to DIR and leaves them there, to profile against.
  */
@@ -45,6 +45,15 @@ const measureRoot = process.env.PARLEY_BENCH_VALIDATE_ROOT;
 const keepAt = process.argv.indexOf('--keep');
 const keep = keepAt > 0 ? process.argv[keepAt + 1] : undefined;
 if (keepAt > 0 && !keep) throw new Error('--keep needs a folder');
+/**
+ * How the routes file reaches the conferences: `template` (default), one route per 25
+ * conferences with a capture (`conference: "team-${room}"`); `literal`, one route per
+ * conference naming it, to measure checks that look conferences up by name.
+ */
+const routesAt = process.argv.indexOf('--routes');
+const routeStyle = routesAt > 0 ? process.argv[routesAt + 1] : 'template';
+if (routeStyle !== 'template' && routeStyle !== 'literal')
+  throw new Error('--routes needs template or literal');
 
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 const code = distIsCurrent(projectRoot) ? 'dist' : 'source';
@@ -143,6 +152,13 @@ function routes(n: number): string {
     '  - match: { from: "^anonymous@" }',
     '    reject: { code: 403, reason: Anonymous calls refused }',
   );
+  if (routeStyle === 'literal') {
+    for (let i = 0; i < n; i++) {
+      const room = String(i).padStart(4, '0');
+      lines.push(`  - match: { to: "^conf-${room}$" }`, `    conference: team-${room}`);
+    }
+    return `${lines.join('\n')}\n`;
+  }
   for (let i = 0; i < n; i += 25) {
     const block = String(Math.floor(i / 25)).padStart(2, '0');
     lines.push(`  - match: { to: "^conf-(?<room>${block}\\\\d{2})$", transport: [udp, tcp] }`);
@@ -257,6 +273,7 @@ if (measureRoot) {
     console.log(
       JSON.stringify({
         files: count,
+        routes: routeStyle,
         code,
         seconds: Number(median(results.map((r) => r.seconds)).toFixed(3)),
         runs: results.map((r) => r.seconds),
