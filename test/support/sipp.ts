@@ -120,11 +120,14 @@ export interface SippResult {
   stderr: string;
 }
 
+/**
+ * A running sipp. It has no way to stop it early on purpose: sipp's SIGTERM handler can
+ * deadlock it (seen: asleep on a futex with SIGTERM blocked, never exiting), so scenarios
+ * end by themselves, and `-timeout` bounds the ones that do not.
+ */
 export interface SippRun {
   port: number;
   done: Promise<SippResult>;
-  /** Stops sipp early (SIGTERM to this child only, SIGKILL after 2 s if it has not exited). */
-  kill(): void;
 }
 
 export async function runSipp(options: SippOptions): Promise<SippRun> {
@@ -188,15 +191,7 @@ export async function runSipp(options: SippOptions): Promise<SippRun> {
   // A UAS scenario must be listening before the test sends to it; over TCP a refused connect
   // would fail the call outright, so wait until sipp holds the port.
   if (!options.target) await waitUntilBound(port, options.transport ?? 'u1');
-  const kill = (): void => {
-    child.kill('SIGTERM');
-    // sipp's SIGTERM handler can deadlock it (seen: asleep on a futex with SIGTERM blocked,
-    // never exiting), which would leave `done` waiting for ever: SIGKILL it if it lingers.
-    const force = setTimeout(() => child.kill('SIGKILL'), 2000);
-    force.unref();
-    child.once('close', () => clearTimeout(force));
-  };
-  return { port, done, kill };
+  return { port, done };
 }
 
 /** A compact failure description for expect messages. */
